@@ -1,0 +1,137 @@
+"""Settings, read from the environment once when the app is created.
+
+`DATABASE_URL` chooses the database (default: a SQLite file under `instance/`), `REDIS_URL` the
+shared store for rate limits (default: memory, fine for one process), and `TELEHEALTH_ENV` the
+settings class (`development`, `test` or `production`).
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+DEV_SECRET = "dev-only-secret-change-me-0123456789abcdef"
+
+
+def _env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    return int(raw) if raw else default
+
+
+def _database_url(default: str) -> str:
+    url = os.environ.get("DATABASE_URL", default)
+    # Hosting platforms still hand out `postgres://`; SQLAlchemy wants an explicit driver.
+    if url.startswith("postgres://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgres://")
+    elif url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    return url
+
+
+class Config:
+    """Defaults shared by every environment."""
+
+    ENV_NAME = "base"
+    TESTING = False
+    SECRET_KEY = os.environ.get("SECRET_KEY", DEV_SECRET)
+    DATABASE_URL = _database_url(f"sqlite:///{ROOT / 'instance' / 'telehealth.sqlite3'}")
+    DATABASE_ECHO = False
+    REDIS_URL = os.environ.get("REDIS_URL") or None
+
+    MAX_CONTENT_LENGTH = _env_int("MAX_CONTENT_LENGTH", 64 * 1024)
+    TRUSTED_PROXY_COUNT = _env_int("TRUSTED_PROXY_COUNT", 0)
+
+    # Tokens: one algorithm, checked issuer and audience, short-lived access tokens.
+    JWT_SECRET_KEY = os.environ.get("JWT_SECRET_KEY", SECRET_KEY)
+    JWT_ALGORITHM = "HS256"
+    JWT_DECODE_ALGORITHMS = ["HS256"]
+    JWT_ENCODE_ISSUER = JWT_DECODE_ISSUER = os.environ.get("JWT_ISSUER", "telehealth")
+    JWT_ENCODE_AUDIENCE = JWT_DECODE_AUDIENCE = os.environ.get("JWT_AUDIENCE", "telehealth-api")
+    JWT_ACCESS_TOKEN_EXPIRES = timedelta(minutes=15)
+    JWT_REFRESH_TOKEN_EXPIRES = timedelta(days=_env_int("REFRESH_TOKEN_DAYS", 30))
+    JWT_TOKEN_LOCATION = ["headers"]
+    JWT_COOKIE_CSRF_PROTECT = False  # tokens travel in headers only
+    INVITATION_TTL = timedelta(days=_env_int("INVITATION_TTL_DAYS", 7))
+    PASSWORD_MIN_LENGTH = 12
+
+    # Rate limits (flask-limiter). Memory storage is per process: production sets REDIS_URL.
+    RATELIMIT_ENABLED = True
+    RATELIMIT_HEADERS_ENABLED = True
+    RATELIMIT_STRATEGY = "moving-window"
+    LOGIN_RATE_LIMIT_PER_ADDRESS = os.environ.get("LOGIN_RATE_LIMIT_PER_ADDRESS", "20/minute")
+    LOGIN_RATE_LIMIT_PER_ACCOUNT = os.environ.get(
+        "LOGIN_RATE_LIMIT_PER_ACCOUNT", "5/minute;30/hour"
+    )
+
+    # OpenAPI and the offline docs page (assets served by the app itself).
+    API_TITLE = "Telehealth API"
+    API_VERSION = "1"
+    OPENAPI_VERSION = "3.0.3"
+    OPENAPI_URL_PREFIX = "/"
+    OPENAPI_JSON_PATH = "openapi.json"
+    OPENAPI_SWAGGER_UI_PATH = "docs"
+    OPENAPI_SWAGGER_UI_URL = "/docs/assets/"
+
+    LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+
+    @property
+    def RATELIMIT_STORAGE_URI(self) -> str:  # noqa: N802 - Flask reads upper-case settings
+        return self.REDIS_URL or "memory://"
+
+    def validate(self) -> None:
+        """Refuse settings that would be unsafe; overridden where stricter rules apply."""
+
+
+class DevelopmentConfig(Config):
+    ENV_NAME = "development"
+
+
+class TestConfig(Config):
+    ENV_NAME = "test"
+    TESTING = True
+    DATABASE_URL = _database_url(os.environ.get("TEST_DATABASE_URL", "sqlite://"))
+    SECRET_KEY = JWT_SECRET_KEY = "test-secret-key-that-is-long-enough-for-hs256"
+    # Generous limits keep tests independent; the rate-limit tests lower them per test.
+    LOGIN_RATE_LIMIT_PER_ADDRESS = "10000/minute"
+    LOGIN_RATE_LIMIT_PER_ACCOUNT = "10000/minute"
+    # Fast hashing keeps the suite quick; production parameters are argon2-cffi's defaults.
+    ARGON2_TIME_COST = 1
+    ARGON2_MEMORY_COST = 1024
+    ARGON2_PARALLELISM = 1
+
+
+class ProductionConfig(Config):
+    ENV_NAME = "production"
+
+    def validate(self) -> None:
+        for name in ("SECRET_KEY", "JWT_SECRET_KEY"):
+            value = getattr(self, name)
+            if not value or value == DEV_SECRET or len(value) < 32:
+                raise RuntimeError(
+                    f"{name} must be set to a random value of at least 32 characters in production"
+                )
+        if self.DATABASE_URL.startswith("sqlite"):
+            raise RuntimeError("DATABASE_URL must point at PostgreSQL in production")
+
+
+CONFIGS: dict[str, type[Config]] = {
+    "development": DevelopmentConfig,
+    "test": TestConfig,
+    "production": ProductionConfig,
+}
+
+
+def load_config(name: str | None = None, **overrides: Any) -> Config:
+    """The settings object for `name` (default: `TELEHEALTH_ENV`, else development)."""
+    name = name or os.environ.get("TELEHEALTH_ENV", "development")
+    try:
+        config = CONFIGS[name]()
+    except KeyError:
+        raise RuntimeError(f"unknown TELEHEALTH_ENV {name!r}") from None
+    for key, value in overrides.items():
+        setattr(config, key, value)
+    config.validate()
+    return config

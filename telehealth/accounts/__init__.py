@@ -1,0 +1,1 @@
+"""Accounts: users of every role, invitations and passwords."""

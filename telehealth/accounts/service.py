@@ -1,0 +1,134 @@
+"""Creating accounts, inviting them in, and checking who is signing in."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from flask import current_app
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from telehealth.accounts.models import Invitation, Role, User
+from telehealth.accounts.passwords import hash_password, needs_rehash, verify_password
+from telehealth.db import utcnow
+from telehealth.errors import Conflict, Unauthorized, UnprocessableEntity
+from telehealth.pagination import Page, SortKey, keyset_page
+
+T = TypeVar("T")
+
+
+@dataclass
+class Invited(Generic[T]):
+    """A new record and the invitation token to hand to its owner (shown once, never stored).
+
+    It reads as the record itself, so the record's output schema dumps it with the token.
+    """
+
+    record: T
+    invitation_token: str
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.record, name)
+
+
+def normalize_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_user(session: Session, *, role: Role, email: str, name: str) -> User:
+    user = User(role=role, email=normalize_email(email), name=name.strip())
+    session.add(user)
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError:
+        raise Conflict(
+            "An account with this email already exists.", errors={"email": "Already in use."}
+        ) from None
+    return user
+
+
+def invite(session: Session, user: User) -> str:
+    """A fresh one-time token for `user`; only its hash is kept."""
+    token = secrets.token_urlsafe(32)
+    session.add(
+        Invitation(
+            user=user,
+            token_hash=_token_hash(token),
+            expires_at=utcnow() + current_app.config["INVITATION_TTL"],
+        )
+    )
+    return token
+
+
+def create_clinician(session: Session, *, email: str, name: str) -> Invited[User]:
+    user = new_user(session, role=Role.CLINICIAN, email=email, name=name)
+    return Invited(user, invite(session, user))
+
+
+def create_admin(session: Session, *, email: str, name: str, password: str) -> User:
+    check_password_policy(password)
+    user = new_user(session, role=Role.ADMIN, email=email, name=name)
+    user.password_hash = hash_password(password)
+    return user
+
+
+def check_password_policy(password: str) -> None:
+    minimum = current_app.config["PASSWORD_MIN_LENGTH"]
+    if len(password) < minimum or not password.strip():
+        raise UnprocessableEntity(
+            "The password is too weak.",
+            errors={"password": f"Use at least {minimum} characters."},
+        )
+
+
+def activate(session: Session, *, token: str, password: str) -> User:
+    """Exchange an unused, unexpired invitation for a password. A token works once."""
+    check_password_policy(password)
+    now = utcnow()
+    user_id = session.execute(
+        update(Invitation)
+        .where(
+            Invitation.token_hash == _token_hash(token),
+            Invitation.used_at.is_(None),
+            Invitation.expires_at > now,
+        )
+        .values(used_at=now)
+        .returning(Invitation.user_id)
+    ).scalar_one_or_none()
+    user = session.get(User, user_id) if user_id is not None else None
+    if user is None or not user.is_active:
+        raise Unauthorized("The invitation is invalid, used or expired.")
+    user.password_hash = hash_password(password)
+    return user
+
+
+def authenticate(session: Session, *, email: str, password: str) -> User:
+    """The active user with this email and password; one answer for every kind of failure."""
+    user = session.scalar(select(User).where(User.email == normalize_email(email)))
+    valid = verify_password(user.password_hash if user else None, password)
+    if user is None or not valid or not user.is_active or user.password_hash is None:
+        raise Unauthorized("Invalid email or password.")
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    return user
+
+
+def list_users(
+    session: Session, *, role: Role, limit: int, cursor: str | None
+) -> Page[User]:
+    return keyset_page(
+        session,
+        select(User).where(User.role == role),
+        [SortKey(User.name, "name"), SortKey(User.id, "id")],
+        limit=limit,
+        cursor=cursor,
+    )

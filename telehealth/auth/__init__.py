@@ -1,0 +1,1 @@
+"""Authentication: login, token rotation and revocation, roles, the current user."""

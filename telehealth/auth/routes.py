@@ -1,0 +1,102 @@
+"""Sign-in, token refresh, sign-out and account activation."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from flask import current_app, g, request
+from flask_jwt_extended import get_jwt
+from flask_smorest import Blueprint
+
+from telehealth.accounts import service as accounts
+from telehealth.accounts.schemas import UserOut
+from telehealth.audit.context import audit_resource, audited
+from telehealth.auth import tokens
+from telehealth.auth.roles import authenticated, me
+from telehealth.auth.schemas import ActivateIn, LoginIn, TokenPairOut
+from telehealth.extensions import db, limiter
+from telehealth.net import client_address
+
+blp = Blueprint("auth", __name__, url_prefix="/api/v1", description="Sign-in and tokens")
+PUBLIC: dict[str, Any] = {"security": []}
+
+
+def _login_account_key() -> str:
+    body = request.get_json(silent=True)
+    email = body.get("email") if isinstance(body, dict) else None
+    if isinstance(email, str) and email:
+        return "account:" + accounts.normalize_email(email)[:254]
+    return "address:" + client_address()
+
+
+def _signed_in(user_id: Any) -> None:
+    audit_resource(resource_id=user_id)
+
+
+@blp.post("/auth/login")
+@audited("auth.login", "user")
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT_PER_ADDRESS"], key_func=client_address)
+@limiter.limit(
+    lambda: current_app.config["LOGIN_RATE_LIMIT_PER_ACCOUNT"],
+    key_func=_login_account_key,
+    scope="login-account",
+)
+@blp.arguments(LoginIn)
+@blp.response(200, TokenPairOut)
+@blp.doc(**PUBLIC)
+def login(credentials: dict[str, str]) -> tokens.TokenPair:
+    """Sign in with email and password.
+
+    A wrong email and a wrong password get the same 401. Limited per client address and per
+    account (429 with `Retry-After`).
+    """
+    user = accounts.authenticate(db.session, **credentials)
+    g.current_actor = user
+    _signed_in(user.id)
+    return tokens.issue_tokens(db.session, user)
+
+
+@blp.post("/auth/refresh")
+@audited("auth.refresh", "user")
+@authenticated(refresh=True)
+@blp.response(200, TokenPairOut)
+def refresh() -> tokens.TokenPair:
+    """Exchange a refresh token (as the bearer token) for a new pair.
+
+    The presented token is spent. Presenting a spent one revokes every token of its sign-in.
+    """
+    _signed_in(me().id)
+    return tokens.rotate_tokens(db.session, me(), get_jwt())
+
+
+@blp.post("/auth/logout")
+@audited("auth.logout", "user")
+@authenticated()
+@blp.response(204)
+def logout() -> None:
+    """Sign out: this access token and its refresh tokens stop working at once."""
+    _signed_in(me().id)
+    tokens.revoke_family(db.session, uuid.UUID(get_jwt()["fam"]), reason="logout")
+
+
+@blp.post("/auth/activate")
+@audited("auth.activate", "user")
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT_PER_ADDRESS"], key_func=client_address)
+@blp.arguments(ActivateIn)
+@blp.response(200, TokenPairOut)
+@blp.doc(**PUBLIC)
+def activate(body: dict[str, str]) -> tokens.TokenPair:
+    """Set a password with a one-time invitation token, and sign in."""
+    user = accounts.activate(db.session, **body)
+    g.current_actor = user
+    _signed_in(user.id)
+    return tokens.issue_tokens(db.session, user)
+
+
+@blp.get("/me")
+@authenticated()
+@blp.response(200, UserOut)
+def whoami() -> Any:
+    """The caller's own account."""
+    return me()

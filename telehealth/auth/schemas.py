@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+from marshmallow import fields, validate
+
+from telehealth.schemas import StrictSchema
+
+
+class LoginIn(StrictSchema):
+    # Any string: a malformed email is just another wrong email, answered with the same 401.
+    email = fields.String(required=True, validate=validate.Length(min=1, max=254))
+    password = fields.String(required=True, validate=validate.Length(min=1, max=256))
+
+
+class ActivateIn(StrictSchema):
+    token = fields.String(required=True, validate=validate.Length(min=1, max=256))
+    password = fields.String(
+        required=True,
+        validate=validate.Length(max=256),
+        metadata={"description": "At least 12 characters."},
+    )
+
+
+class TokenPairOut(StrictSchema):
+    access_token = fields.String(required=True)
+    refresh_token = fields.String(required=True)
+    token_type = fields.String(required=True, metadata={"example": "Bearer"})
+    expires_in = fields.Integer(
+        required=True, metadata={"description": "Seconds until the access token expires."}
+    )

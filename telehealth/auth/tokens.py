@@ -1,0 +1,124 @@
+"""Token pairs, rotation and revocation. Every check reads the database, never process memory,
+so a logout on one instance holds on every other at once."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from flask import current_app, g
+from flask_jwt_extended import create_access_token, create_refresh_token
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from telehealth.accounts.models import User
+from telehealth.auth.models import TokenFamily
+from telehealth.db import utcnow
+from telehealth.errors import Unauthorized
+from telehealth.extensions import db, jwt
+
+
+class RefreshTokenReused(Unauthorized):
+    """A spent refresh token came back: revoke its family, and keep that revocation."""
+
+    keep_changes = True
+
+
+@dataclass
+class TokenPair:
+    access_token: str
+    refresh_token: str
+    expires_in: int
+    token_type: str = "Bearer"
+
+
+def _new_jti() -> str:
+    return uuid.uuid4().hex
+
+
+def _pair(user: User, family_id: uuid.UUID, refresh_jti: str) -> TokenPair:
+    identity = str(user.id)
+    claims = {"fam": str(family_id), "role": user.role.value}
+    access_ttl = current_app.config["JWT_ACCESS_TOKEN_EXPIRES"]
+    return TokenPair(
+        access_token=create_access_token(identity=identity, additional_claims=claims),
+        refresh_token=create_refresh_token(
+            identity=identity, additional_claims={**claims, "jti": refresh_jti}
+        ),
+        expires_in=int(access_ttl.total_seconds()),
+    )
+
+
+def issue_tokens(session: Session, user: User) -> TokenPair:
+    """Start a new token family for a fresh sign-in."""
+    family = TokenFamily(
+        user=user,
+        current_jti=_new_jti(),
+        expires_at=utcnow() + current_app.config["JWT_REFRESH_TOKEN_EXPIRES"],
+    )
+    session.add(family)
+    session.flush()
+    return _pair(user, family.id, family.current_jti)
+
+
+def rotate_tokens(session: Session, user: User, claims: dict[str, Any]) -> TokenPair:
+    """Spend the presented refresh token and hand out the family's next pair.
+
+    The swap is one conditional UPDATE, so two concurrent uses of one token cannot both win.
+    """
+    family_id = uuid.UUID(claims["fam"])
+    new_jti = _new_jti()
+    swapped = session.execute(
+        update(TokenFamily)
+        .where(
+            TokenFamily.id == family_id,
+            TokenFamily.current_jti == claims["jti"],
+            TokenFamily.revoked_at.is_(None),
+            TokenFamily.expires_at > utcnow(),
+        )
+        .values(current_jti=new_jti)
+        .returning(TokenFamily.id)
+    ).scalar_one_or_none()
+    if swapped is None:
+        revoke_family(session, family_id, reason="refresh_reuse")
+        raise RefreshTokenReused("The refresh token was already used; sign in again.")
+    return _pair(user, family_id, new_jti)
+
+
+def revoke_family(session: Session, family_id: uuid.UUID, *, reason: str) -> None:
+    session.execute(
+        update(TokenFamily)
+        .where(TokenFamily.id == family_id, TokenFamily.revoked_at.is_(None))
+        .values(revoked_at=utcnow(), revoked_reason=reason)
+    )
+
+
+def revoke_all_for_user(session: Session, user_id: uuid.UUID, *, reason: str) -> None:
+    session.execute(
+        update(TokenFamily)
+        .where(TokenFamily.user_id == user_id, TokenFamily.revoked_at.is_(None))
+        .values(revoked_at=utcnow(), revoked_reason=reason)
+    )
+
+
+@jwt.user_lookup_loader
+def load_current_user(_header: dict[str, Any], claims: dict[str, Any]) -> User | None:
+    """The caller, in one query: an active user whose token family is not revoked."""
+    try:
+        user_id = uuid.UUID(claims["sub"])
+        family_id = uuid.UUID(claims["fam"])
+    except (KeyError, ValueError, TypeError, AttributeError):
+        return None
+    user = db.session.scalar(
+        select(User)
+        .join(TokenFamily, TokenFamily.user_id == User.id)
+        .where(
+            User.id == user_id,
+            User.is_active.is_(True),
+            TokenFamily.id == family_id,
+            TokenFamily.revoked_at.is_(None),
+        )
+    )
+    g.current_actor = user
+    return user

@@ -1,0 +1,79 @@
+"""Command-line tasks: `flask --app wsgi create-admin`, `flask --app wsgi demo-data`."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import click
+from flask.cli import with_appcontext
+from sqlalchemy import select
+
+from telehealth.accounts import service as accounts
+from telehealth.accounts.models import Role, User
+from telehealth.accounts.passwords import hash_password
+from telehealth.errors import ApiError
+from telehealth.extensions import db
+from telehealth.patients import service as patients
+
+
+@click.command("create-admin")
+@click.option("--email", required=True)
+@click.option("--password", required=True)
+@click.option("--name", default="Administrator", show_default=True)
+@with_appcontext
+def create_admin(email: str, password: str, name: str) -> None:
+    """Create an admin account without prompting."""
+    try:
+        with db.begin() as session:
+            user = accounts.create_admin(session, email=email, name=name, password=password)
+            click.echo(f"created admin {user.email} ({user.id})")
+    except ApiError as error:
+        raise click.ClickException(error.detail or "could not create the admin") from None
+
+
+DEMO_PASSWORD = "demo-password-123"
+DEMO_ACCOUNTS = {
+    Role.ADMIN: ("admin@demo.example", "Ada Admin"),
+    Role.CLINICIAN: ("clinician@demo.example", "Dr. Casey Clinician"),
+    Role.PATIENT: ("patient@demo.example", "Pat Patient"),
+}
+
+
+@click.command("demo-data")
+@with_appcontext
+def demo_data() -> None:
+    """Create demo accounts (an admin, a clinician, a patient in their care) once, and print
+    how to sign in. Never run it against a production database."""
+    with db.begin() as session:
+        if session.scalar(select(User).where(User.email == DEMO_ACCOUNTS[Role.ADMIN][0])) is None:
+            admin_email, admin_name = DEMO_ACCOUNTS[Role.ADMIN]
+            accounts.create_admin(
+                session, email=admin_email, name=admin_name, password=DEMO_PASSWORD
+            )
+            clinician_email, clinician_name = DEMO_ACCOUNTS[Role.CLINICIAN]
+            clinician = accounts.create_clinician(
+                session, email=clinician_email, name=clinician_name
+            ).record
+            clinician.password_hash = hash_password(DEMO_PASSWORD)
+            patient_email, patient_name = DEMO_ACCOUNTS[Role.PATIENT]
+            patient = patients.create_patient(
+                session,
+                clinician,
+                email=patient_email,
+                name=patient_name,
+                date_of_birth=date(1985, 4, 12),
+                timezone="America/New_York",
+                emergency_contact={"name": "Sam Patient", "phone": "+1 555 0100"},
+            ).record
+            patient.user.password_hash = hash_password(DEMO_PASSWORD)
+    click.echo("Demo accounts (password for each: %s):" % DEMO_PASSWORD)
+    for role, (email, _name) in DEMO_ACCOUNTS.items():
+        click.echo(f"  {role.value:<9} {email}")
+    click.echo(
+        "Sign in: curl -s -X POST http://127.0.0.1:5000/api/v1/auth/login "
+        "-H 'Content-Type: application/json' "
+        f"-d '{{\"email\": \"{DEMO_ACCOUNTS[Role.CLINICIAN][0]}\", \"password\": \"{DEMO_PASSWORD}\"}}'"
+    )
+
+
+commands = [create_admin, demo_data]

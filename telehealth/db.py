@@ -1,0 +1,161 @@
+"""Declarative base, column types and the per-request session.
+
+One `Session` per request (created on first use, closed at teardown), committed once at the
+request boundary by `telehealth.transactions`; services take a session and never commit.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Flask, current_app, g
+from sqlalchemy import DateTime, Engine, MetaData, Uuid, create_engine, event
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy.pool import StaticPool
+from sqlalchemy.types import TypeDecorator
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """An aware datetime stored as UTC; SQLite hands it back aware too.
+
+    Naive datetimes are refused rather than guessed at: every time that reaches the database
+    carries its offset.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError("naive datetime refused: times must carry an offset")
+        value = value.astimezone(UTC)
+        # SQLite stores text; keep it comparable by storing every value without an offset suffix.
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {datetime: UTCDateTime, uuid.UUID: Uuid}
+
+
+class TimestampMixin:
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+def new_id() -> uuid.UUID:
+    return uuid.uuid4()
+
+
+def _sqlite_engine_options(url: str) -> dict[str, Any]:
+    options: dict[str, Any] = {"connect_args": {"check_same_thread": False}}
+    if url in ("sqlite://", "sqlite:///:memory:"):
+        options["poolclass"] = StaticPool
+    return options
+
+
+def _make_sqlite_transactional(engine: Engine) -> None:
+    """Let SQLAlchemy, not pysqlite, emit BEGIN, so savepoints and rollbacks behave;
+    and switch on foreign keys, which SQLite leaves off by default."""
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN")
+
+
+def build_engine(url: str, echo: bool = False) -> Engine:
+    if url.startswith("sqlite"):
+        engine = create_engine(
+            url, echo=echo, hide_parameters=True, **_sqlite_engine_options(url)
+        )
+        _make_sqlite_transactional(engine)
+        return engine
+    return create_engine(
+        url,
+        echo=echo,
+        # Bound values are health data: never let them into exception messages or logs.
+        hide_parameters=True,
+        pool_pre_ping=True,
+        pool_size=10,
+        max_overflow=10,
+        pool_timeout=5,
+    )
+
+
+class Database:
+    """The engine and session factory of one app, reachable as `db` from anywhere in a request."""
+
+    def init_app(self, app: Flask) -> None:
+        engine = build_engine(app.config["DATABASE_URL"], app.config.get("DATABASE_ECHO", False))
+        app.extensions["database"] = {
+            "engine": engine,
+            "factory": sessionmaker(engine, expire_on_commit=False),
+        }
+        app.teardown_appcontext(self._close_session)
+
+    @property
+    def metadata(self) -> MetaData:
+        return Base.metadata
+
+    @property
+    def engine(self) -> Engine:
+        return current_app.extensions["database"]["engine"]  # type: ignore[no-any-return]
+
+    def get_engine(self) -> Engine:
+        """Flask-Migrate's spelling."""
+        return self.engine
+
+    def use_factory(self, app: Flask, factory: sessionmaker[Session]) -> None:
+        """Replace the session factory (tests bind it to one connection in a transaction)."""
+        app.extensions["database"]["factory"] = factory
+
+    @property
+    def session(self) -> Session:
+        if "db_session" not in g:
+            g.db_session = current_app.extensions["database"]["factory"]()
+        return g.db_session  # type: ignore[no-any-return]
+
+    def _close_session(self, _exc: BaseException | None) -> None:
+        session: Session | None = g.pop("db_session", None)
+        if session is not None:
+            session.close()
+
+    @contextmanager
+    def begin(self) -> Iterator[Session]:
+        """A unit of work outside a request (commands, scripts): commit or roll back."""
+        with current_app.extensions["database"]["factory"]() as session, session.begin():
+            yield session

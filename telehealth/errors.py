@@ -1,0 +1,176 @@
+"""Typed API errors and the one RFC 9457 problem+json response every error goes through."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping
+from http import HTTPStatus
+from typing import Any
+
+from flask import Flask, Response, current_app, g, json
+from sqlalchemy.exc import DBAPIError, OperationalError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+log = logging.getLogger(__name__)
+
+PROBLEM_JSON = "application/problem+json"
+
+
+class ApiError(Exception):
+    """An expected failure, shown to the client as a problem with this status."""
+
+    status = 400
+    title: str | None = None
+    #: Keep what the request wrote although it fails (e.g. revoking a reused token family).
+    keep_changes = False
+
+    def __init__(
+        self,
+        detail: str | None = None,
+        *,
+        errors: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.errors = errors
+        self.headers = dict(headers or {})
+
+
+class Unauthorized(ApiError):
+    status = 401
+
+
+class Forbidden(ApiError):
+    status = 403
+
+
+class NotFound(ApiError):
+    status = 404
+
+
+class Conflict(ApiError):
+    status = 409
+
+
+class PreconditionFailed(ApiError):
+    status = 412
+
+
+class UnprocessableEntity(ApiError):
+    status = 422
+
+
+class PreconditionRequired(ApiError):
+    status = 428
+
+
+class ServiceUnavailable(ApiError):
+    status = 503
+
+
+def problem(
+    status: int,
+    detail: str | None = None,
+    *,
+    title: str | None = None,
+    errors: Mapping[str, Any] | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> Response:
+    phrase = HTTPStatus(status).phrase
+    body: dict[str, Any] = {
+        "type": "about:blank",
+        "title": title or phrase,
+        "status": status,
+        "detail": detail or phrase,
+    }
+    if errors:
+        body["errors"] = dict(errors)
+    response = current_app.response_class(
+        json.dumps(body), status=status, mimetype=PROBLEM_JSON
+    )
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def flatten_messages(messages: Any, prefix: str = "") -> dict[str, str]:
+    """webargs/marshmallow nest messages by location and field; clients want `field: message`."""
+    flat: dict[str, str] = {}
+    if isinstance(messages, Mapping):
+        for key, value in messages.items():
+            if key in ("json", "query", "path", "headers", "form", "files") and not prefix:
+                flat.update(flatten_messages(value))
+                continue
+            name = f"{prefix}.{key}" if prefix else str(key)
+            flat.update(flatten_messages(value, name))
+    elif isinstance(messages, list | tuple):
+        if all(isinstance(item, str) for item in messages):
+            flat[prefix or "_schema"] = " ".join(messages)
+        else:
+            for item in messages:
+                flat.update(flatten_messages(item, prefix))
+    else:
+        flat[prefix or "_schema"] = str(messages)
+    return flat
+
+
+def handle_http_exception(error: HTTPException) -> Response:
+    status = error.code or 500
+    headers = dict(error.get_headers())
+    headers.pop("Content-Type", None)
+    data = getattr(error, "data", None) or {}
+    detail = data.get("message") or error.description if status < 500 else None
+    if status == 404:
+        detail = "Not found."
+    if status == 405:
+        detail = "This method is not allowed on this resource."
+    if status == 429:
+        detail = "Too many requests; try again later."
+        headers.setdefault("Retry-After", str(_retry_after()))
+    headers.update(data.get("headers") or {})
+    errors = data.get("errors") or data.get("messages")
+    if status == 422 and errors:
+        errors = flatten_messages(errors)
+        detail = "The request has invalid fields."
+    return problem(status, detail, errors=errors if status == 422 else None, headers=headers)
+
+
+def _retry_after() -> int:
+    from telehealth.extensions import limiter
+
+    limit = limiter.current_limit
+    if limit is None:
+        return 60
+    return max(1, int(limit.reset_at - time.time()))
+
+
+def handle_api_error(error: ApiError) -> Response:
+    if error.keep_changes:
+        g.keep_changes = True
+    return problem(
+        error.status, error.detail, title=error.title, errors=error.errors, headers=error.headers
+    )
+
+
+def handle_database_unavailable(error: DBAPIError) -> Response:
+    if isinstance(error, OperationalError) or error.connection_invalidated:
+        log.warning("database unavailable: %s", type(error.orig).__name__)
+        return problem(503, "The service is temporarily unavailable; try again shortly.",
+                       headers={"Retry-After": "5"})
+    return handle_unexpected(error)
+
+
+def handle_unexpected(error: Exception) -> Response:
+    if isinstance(error, HTTPException):
+        return handle_http_exception(error)
+    log.exception("unhandled error", exc_info=error)
+    return handle_http_exception(InternalServerError())
+
+
+def register_error_handlers(app: Flask) -> None:
+    app.register_error_handler(HTTPException, handle_http_exception)
+    app.register_error_handler(ApiError, handle_api_error)
+    app.register_error_handler(DBAPIError, handle_database_unavailable)
+    app.register_error_handler(Exception, handle_unexpected)

@@ -1,0 +1,97 @@
+"""Request ids, one structured log line per request, and the health endpoints."""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+import time
+import uuid
+
+from flask import Flask, Response, g, request
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields
+from pythonjsonlogger.json import JsonFormatter
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+
+from telehealth.errors import problem
+from telehealth.extensions import db
+
+request_log = logging.getLogger("telehealth.request")
+health = Blueprint("health", __name__, description="Liveness and readiness")
+
+# Honour a caller's request id only when it cannot smuggle anything into logs or headers.
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+
+
+def configure_logging(app: Flask) -> None:
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(
+        JsonFormatter(
+            "{asctime}{levelname}{name}{message}",
+            style="{",
+            rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
+        )
+    )
+    root = logging.getLogger("telehealth")
+    root.handlers[:] = [handler]
+    root.setLevel(app.config.get("LOG_LEVEL", "INFO"))
+    root.propagate = app.testing  # let pytest's caplog see records in tests
+
+
+def start_request() -> None:
+    g.started = time.perf_counter()
+    supplied = request.headers.get("X-Request-ID", "")
+    g.request_id = supplied if _REQUEST_ID.match(supplied) else uuid.uuid4().hex
+
+
+def log_request(response: Response) -> Response:
+    response.headers["X-Request-ID"] = g.get("request_id", "")
+    duration_ms = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000
+    actor = g.get("current_actor")
+    request_log.info(
+        "request",
+        extra={
+            "request_id": g.get("request_id"),
+            "method": request.method,
+            "route": request.url_rule.rule if request.url_rule else None,
+            "status": response.status_code,
+            "duration_ms": round(duration_ms, 2),
+            "user_id": str(actor.id) if actor is not None else None,
+        },
+    )
+    return response
+
+
+def register_observability(app: Flask) -> None:
+    configure_logging(app)
+    app.before_request(start_request)
+    # after_request hooks run last-registered first: this one must run after the commit.
+    app.after_request(log_request)
+
+
+class StatusOut(Schema):
+    status = fields.String(required=True)
+
+
+@health.get("/healthz")
+@health.response(200, StatusOut)
+@health.doc(security=[])
+def healthz() -> dict[str, str]:
+    """Liveness: the process answers."""
+    return {"status": "ok"}
+
+
+@health.get("/readyz")
+@health.response(200, StatusOut)
+@health.alt_response(503, description="The database is not answering.")
+@health.doc(security=[])
+def readyz() -> Response | dict[str, str]:
+    """Readiness: the database answers."""
+    try:
+        with db.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except DBAPIError:
+        return problem(503, "The database is not answering.", headers={"Retry-After": "5"})
+    return {"status": "ready"}

@@ -1,0 +1,1 @@
+"""Patients, their profile and their care team."""

@@ -1,0 +1,92 @@
+"""Patient records and care teams."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from flask_smorest import Blueprint
+
+from telehealth.accounts.models import Role
+from telehealth.audit.context import audit_resource, audited
+from telehealth.auth.roles import authenticated, me
+from telehealth.etags import etag_of
+from telehealth.extensions import db
+from telehealth.patients import service
+from telehealth.patients.schemas import (
+    CareTeamOut,
+    InvitedPatientOut,
+    PatientIn,
+    PatientOut,
+    PatientPage,
+    PatientPatch,
+    PatientQuery,
+    patient_changes,
+)
+
+blp = Blueprint("patients", __name__, url_prefix="/api/v1", description="Patients and care teams")
+
+ETAG_HEADER = {"ETag": {"description": "The record's version, for If-Match.", "schema": {"type": "string"}}}
+
+
+@blp.post("/patients")
+@audited("patient.create", "patient")
+@authenticated(Role.CLINICIAN, Role.ADMIN)
+@blp.arguments(PatientIn)
+@blp.response(201, InvitedPatientOut, headers=ETAG_HEADER)
+def create_patient(body: dict[str, Any]) -> Any:
+    """Create a patient; a creating clinician joins the care team. Carries an invitation token."""
+    invited = service.create_patient(db.session, me(), **body)
+    audit_resource(resource_id=invited.id, patient_id=invited.id)
+    return invited, {"ETag": etag_of(invited.version)}
+
+
+@blp.get("/patients")
+@audited("patient.list", "patient")
+@authenticated(Role.CLINICIAN, Role.ADMIN)
+@blp.arguments(PatientQuery, location="query")
+@blp.response(200, PatientPage)
+def list_patients(query: dict[str, Any]) -> Any:
+    """The caller's care-team patients (admin: all), by name; `q` matches part of the name."""
+    return service.list_patients(db.session, me(), **query)
+
+
+@blp.get("/patients/<uuid:patient_id>")
+@audited("patient.read", "patient", resource_arg="patient_id")
+@authenticated()
+@blp.response(200, PatientOut, headers=ETAG_HEADER)
+def get_patient(patient_id: uuid.UUID) -> Any:
+    """One patient: for their care team, the patient themselves, and admins."""
+    patient = service.get_patient(db.session, me(), patient_id)
+    return patient, {"ETag": etag_of(patient.version)}
+
+
+@blp.patch("/patients/<uuid:patient_id>")
+@audited("patient.update", "patient", resource_arg="patient_id")
+@authenticated(Role.CLINICIAN, Role.ADMIN)
+@blp.arguments(PatientPatch(partial=True))
+@blp.response(200, PatientOut, headers=ETAG_HEADER)
+@blp.doc(parameters=[{"in": "header", "name": "If-Match", "required": True, "schema": {"type": "string"}}])
+def update_patient(body: dict[str, Any], patient_id: uuid.UUID) -> Any:
+    """Change a patient's details. Needs `If-Match` with the current ETag (428 without, 412
+    when stale)."""
+    patient = service.update_patient(db.session, me(), patient_id, patient_changes(body))
+    return patient, {"ETag": etag_of(patient.version)}
+
+
+@blp.put("/patients/<uuid:patient_id>/care-team/<uuid:clinician_id>")
+@audited("care_team.add", "care_team", resource_arg="clinician_id")
+@authenticated(Role.CLINICIAN, Role.ADMIN)
+@blp.response(200, CareTeamOut)
+def add_care_team_member(patient_id: uuid.UUID, clinician_id: uuid.UUID) -> Any:
+    """Add an active clinician to the care team (idempotent)."""
+    return {"items": service.add_to_care_team(db.session, me(), patient_id, clinician_id)}
+
+
+@blp.delete("/patients/<uuid:patient_id>/care-team/<uuid:clinician_id>")
+@audited("care_team.remove", "care_team", resource_arg="clinician_id")
+@authenticated(Role.CLINICIAN, Role.ADMIN)
+@blp.response(204)
+def remove_care_team_member(patient_id: uuid.UUID, clinician_id: uuid.UUID) -> None:
+    """Remove a clinician from the care team; the last one stays (409)."""
+    service.remove_from_care_team(db.session, me(), patient_id, clinician_id)

@@ -1,0 +1,90 @@
+from __future__ import annotations
+
+import functools
+import zoneinfo
+from datetime import date
+from typing import Any
+
+from marshmallow import ValidationError, fields, validate
+
+from telehealth.pagination import PageQuery, page_schema
+from telehealth.schemas import ContactSchema, EmailField, Name, StrictSchema, Text
+
+
+@functools.cache
+def _time_zones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+def validate_time_zone(name: str) -> None:
+    if name not in _time_zones():
+        raise ValidationError("Not an IANA time zone name (for example Europe/Berlin).")
+
+
+def validate_birth_date(value: date) -> None:
+    if not date(1900, 1, 1) <= value <= date.today():
+        raise ValidationError("Must be a date between 1900-01-01 and today.")
+
+
+class PatientIn(StrictSchema):
+    email = EmailField(required=True)
+    name = Name(required=True)
+    date_of_birth = fields.Date(required=True, validate=validate_birth_date)
+    timezone = fields.String(
+        required=True,
+        validate=[validate.Length(max=64), validate_time_zone],
+        metadata={"example": "America/New_York"},
+    )
+    emergency_contact = fields.Nested(ContactSchema, required=True)
+
+
+class PatientPatch(PatientIn):
+    """The same fields as `PatientIn`, any subset of them (loaded with `partial=True`)."""
+
+
+class CareTeamMemberOut(StrictSchema):
+    id = fields.UUID(required=True, attribute="clinician.id")
+    name = fields.String(required=True, attribute="clinician.name")
+    email = fields.String(required=True, attribute="clinician.email")
+    is_active = fields.Boolean(required=True, attribute="clinician.is_active")
+    added_at = fields.AwareDateTime(required=True)
+
+
+class PatientOut(StrictSchema):
+    id = fields.UUID(required=True)
+    email = fields.String(required=True)
+    name = fields.String(required=True)
+    date_of_birth = fields.Date(required=True)
+    timezone = fields.String(required=True)
+    emergency_contact = fields.Nested(ContactSchema, required=True)
+    is_active = fields.Boolean(required=True)
+    care_team = fields.List(fields.Nested(CareTeamMemberOut), required=True)
+    created_at = fields.AwareDateTime(required=True)
+    updated_at = fields.AwareDateTime(required=True)
+
+
+class InvitedPatientOut(PatientOut):
+    invitation_token = fields.String(
+        required=True, metadata={"description": "Shown once; the patient activates with it."}
+    )
+
+
+class PatientQuery(PageQuery):
+    q = Text(max_length=200, metadata={"description": "Part of the patient's name."})
+
+
+class CareTeamOut(StrictSchema):
+    items = fields.List(fields.Nested(CareTeamMemberOut), required=True)
+
+
+PatientPage = page_schema(PatientOut, "PatientPage")
+
+
+def patient_changes(data: dict[str, Any]) -> dict[str, Any]:
+    """Flatten the nested emergency contact into the model's columns."""
+    changes = dict(data)
+    contact = changes.pop("emergency_contact", None)
+    if contact is not None:
+        changes["emergency_contact_name"] = contact["name"]
+        changes["emergency_contact_phone"] = contact["phone"]
+    return changes
