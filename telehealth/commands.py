@@ -66,13 +66,13 @@ def demo_data() -> None:
                 emergency_contact={"name": "Sam Patient", "phone": "+1 555 0100"},
             ).record
             patient.user.password_hash = hash_password(DEMO_PASSWORD)
-    click.echo("Demo accounts (password for each: %s):" % DEMO_PASSWORD)
+    click.echo(f"Demo accounts (password for each: {DEMO_PASSWORD}):")
     for role, (email, _name) in DEMO_ACCOUNTS.items():
         click.echo(f"  {role.value:<9} {email}")
     click.echo(
         "Sign in: curl -s -X POST http://127.0.0.1:5000/api/v1/auth/login "
         "-H 'Content-Type: application/json' "
-        f"-d '{{\"email\": \"{DEMO_ACCOUNTS[Role.CLINICIAN][0]}\", \"password\": \"{DEMO_PASSWORD}\"}}'"
+        f'-d \'{{"email": "{DEMO_ACCOUNTS[Role.CLINICIAN][0]}", "password": "{DEMO_PASSWORD}"}}\''
     )
 
 

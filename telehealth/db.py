@@ -99,9 +99,7 @@ def _make_sqlite_transactional(engine: Engine) -> None:
 
 def build_engine(url: str, echo: bool = False) -> Engine:
     if url.startswith("sqlite"):
-        engine = create_engine(
-            url, echo=echo, hide_parameters=True, **_sqlite_engine_options(url)
-        )
+        engine = create_engine(url, echo=echo, hide_parameters=True, **_sqlite_engine_options(url))
         _make_sqlite_transactional(engine)
         return engine
     return create_engine(

@@ -87,9 +87,7 @@ def problem(
     }
     if errors:
         body["errors"] = dict(errors)
-    response = current_app.response_class(
-        json.dumps(body), status=status, mimetype=PROBLEM_JSON
-    )
+    response = current_app.response_class(json.dumps(body), status=status, mimetype=PROBLEM_JSON)
     for name, value in (headers or {}).items():
         response.headers[name] = value
     return response
@@ -157,8 +155,11 @@ def handle_api_error(error: ApiError) -> Response:
 def handle_database_unavailable(error: DBAPIError) -> Response:
     if isinstance(error, OperationalError) or error.connection_invalidated:
         log.warning("database unavailable: %s", type(error.orig).__name__)
-        return problem(503, "The service is temporarily unavailable; try again shortly.",
-                       headers={"Retry-After": "5"})
+        return problem(
+            503,
+            "The service is temporarily unavailable; try again shortly.",
+            headers={"Retry-After": "5"},
+        )
     return handle_unexpected(error)
 
 

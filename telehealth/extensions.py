@@ -13,7 +13,7 @@ from telehealth.errors import handle_http_exception
 from telehealth.net import client_address
 
 
-class Api(_Api):
+class Api(_Api):  # type: ignore[misc]
     """flask-smorest's Api with errors answered as RFC 9457 problems."""
 
     def handle_http_exception(self, error: HTTPException):  # type: ignore[no-untyped-def]

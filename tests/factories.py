@@ -51,7 +51,9 @@ def make_user(app: Flask, role: Role, *, name: str | None = None, email: str | N
     with app.app_context(), db.begin() as session:
         if role is Role.ADMIN:
             user = accounts.create_admin(
-                session, email=email or _unique("admin"), name=name or "Ada Admin",
+                session,
+                email=email or _unique("admin"),
+                name=name or "Ada Admin",
                 password=PASSWORD,
             )
         else:

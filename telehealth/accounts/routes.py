@@ -8,7 +8,12 @@ from flask_smorest import Blueprint
 
 from telehealth.accounts import service
 from telehealth.accounts.models import Role
-from telehealth.accounts.schemas import ClinicianIn, ClinicianPage, ClinicianQuery, InvitedClinicianOut
+from telehealth.accounts.schemas import (
+    ClinicianIn,
+    ClinicianPage,
+    ClinicianQuery,
+    InvitedClinicianOut,
+)
 from telehealth.audit.context import audit_resource, audited
 from telehealth.auth.roles import authenticated
 from telehealth.extensions import db

@@ -17,7 +17,9 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
-def authenticated(*roles: Role, refresh: bool = False) -> Callable[[Callable[P, R]], Callable[P, R]]:
+def authenticated(
+    *roles: Role, refresh: bool = False
+) -> Callable[[Callable[P, R]], Callable[P, R]]:
     """Require a valid access token (or refresh token), and one of `roles` if any are named."""
 
     def decorator(view: Callable[P, R]) -> Callable[P, R]:

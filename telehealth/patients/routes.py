@@ -26,7 +26,9 @@ from telehealth.patients.schemas import (
 
 blp = Blueprint("patients", __name__, url_prefix="/api/v1", description="Patients and care teams")
 
-ETAG_HEADER = {"ETag": {"description": "The record's version, for If-Match.", "schema": {"type": "string"}}}
+ETAG_HEADER = {
+    "ETag": {"description": "The record's version, for If-Match.", "schema": {"type": "string"}}
+}
 
 
 @blp.post("/patients")
@@ -66,7 +68,11 @@ def get_patient(patient_id: uuid.UUID) -> Any:
 @authenticated(Role.CLINICIAN, Role.ADMIN)
 @blp.arguments(PatientPatch(partial=True))
 @blp.response(200, PatientOut, headers=ETAG_HEADER)
-@blp.doc(parameters=[{"in": "header", "name": "If-Match", "required": True, "schema": {"type": "string"}}])
+@blp.doc(
+    parameters=[
+        {"in": "header", "name": "If-Match", "required": True, "schema": {"type": "string"}}
+    ]
+)
 def update_patient(body: dict[str, Any], patient_id: uuid.UUID) -> Any:
     """Change a patient's details. Needs `If-Match` with the current ETag (428 without, 412
     when stale)."""

@@ -7,7 +7,7 @@ import uuid
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, and_, select
+from sqlalchemy import Select, and_, false, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -20,7 +20,7 @@ from telehealth.pagination import Page, SortKey, keyset_page
 from telehealth.patients.models import CareTeamMember, Patient
 
 
-def visible_patient_ids(actor: User) -> Select[tuple[uuid.UUID]]:
+def visible_patient_ids(actor: User) -> Select[uuid.UUID]:
     """The ids of the patients `actor` may see: admin all, clinician their care teams', a
     patient their own."""
     if actor.role is Role.ADMIN:
@@ -30,7 +30,7 @@ def visible_patient_ids(actor: User) -> Select[tuple[uuid.UUID]]:
     return select(Patient.id).where(Patient.id == actor.id)
 
 
-def visible_patients(actor: User) -> Select[tuple[Patient]]:
+def visible_patients(actor: User) -> Select[Patient]:
     statement = select(Patient).options(selectinload(Patient.care_team))
     if actor.role is Role.CLINICIAN:
         return statement.join(
@@ -42,10 +42,10 @@ def visible_patients(actor: User) -> Select[tuple[Patient]]:
     return statement
 
 
-def care_team_patients(actor: User) -> Select[tuple[Patient]]:
+def care_team_patients(actor: User) -> Select[Patient]:
     """Patients whose record `actor` may change: their care team's (admin: all)."""
     if actor.role is Role.PATIENT:
-        return select(Patient).where(False)
+        return select(Patient).where(false())
     return visible_patients(actor)
 
 
