@@ -1,0 +1,59 @@
+"""Times are aware UTC on every backend; emails are unique whatever their case."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import select, text
+from sqlalchemy.exc import IntegrityError, StatementError
+
+from telehealth.accounts.models import Role, User
+from telehealth.extensions import db
+
+
+def _user(**fields) -> User:
+    return User(role=Role.CLINICIAN, name="Dr. Time", email="time@example.test", **fields)
+
+
+def test_times_come_back_as_aware_utc(app):
+    berlin_noon = datetime(2026, 11, 21, 12, 0, tzinfo=timezone(timedelta(hours=1)))
+    with app.app_context():
+        db.session.add(_user(deactivated_at=berlin_noon))
+        db.session.flush()
+        db.session.expire_all()
+        stored = db.session.scalars(select(User)).one().deactivated_at
+    assert stored == berlin_noon
+    assert stored.tzinfo is not None
+    assert stored.utcoffset() == timedelta(0)
+    assert stored.hour == 11
+
+
+def test_naive_times_are_refused(app):
+    with app.app_context():
+        db.session.add(_user(deactivated_at=datetime(2026, 11, 21, 12, 0)))
+        with pytest.raises(StatementError, match="naive datetime"):
+            db.session.flush()
+
+
+def test_times_compare_in_utc_in_queries(app):
+    with app.app_context():
+        db.session.add(_user(deactivated_at=datetime(2026, 11, 21, 11, 0, tzinfo=UTC)))
+        db.session.flush()
+        later_elsewhere = datetime(2026, 11, 21, 12, 30, tzinfo=timezone(timedelta(hours=1)))
+        found = db.session.scalars(select(User).where(User.deactivated_at < later_elsewhere))
+        assert len(found.all()) == 1
+
+
+def test_the_database_refuses_mixed_case_emails(app):
+    with app.app_context():
+        session = db.session
+        with pytest.raises(IntegrityError, match="email_lower"), session.begin_nested():
+            session.execute(
+                text(
+                    "INSERT INTO users (id, email, name, role, is_active, created_at, updated_at)"
+                    " VALUES (:id, 'Mixed@Example.test', 'x', 'clinician', true,"
+                    " CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+                ),
+                {"id": "0" * 32},
+            )
