@@ -81,8 +81,13 @@ def _sqlite_engine_options(url: str) -> dict[str, Any]:
 
 
 def _make_sqlite_transactional(engine: Engine) -> None:
-    """Let SQLAlchemy, not pysqlite, emit BEGIN, so savepoints and rollbacks behave;
-    and switch on foreign keys, which SQLite leaves off by default."""
+    """Let SQLAlchemy, not pysqlite, emit BEGIN, so savepoints and rollbacks behave; switch on
+    foreign keys, which SQLite leaves off by default.
+
+    Transactions begin IMMEDIATE: SQLite has one writer at a time, and taking the write lock up
+    front makes read-then-write checks (such as overlapping sessions) serialize and wait for
+    each other instead of failing with "database is locked" halfway through.
+    """
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -94,7 +99,7 @@ def _make_sqlite_transactional(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN")
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def build_engine(url: str, echo: bool = False) -> Engine:

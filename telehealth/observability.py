@@ -90,8 +90,7 @@ def healthz() -> dict[str, str]:
 def readyz() -> Response | dict[str, str]:
     """Readiness: the database answers."""
     try:
-        with db.engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
+        db.session.execute(text("SELECT 1"))
     except DBAPIError:
         return problem(503, "The database is not answering.", headers={"Retry-After": "5"})
     return {"status": "ready"}
