@@ -77,6 +77,23 @@ class Config:
 
     LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
 
+    # At-home monitoring (clinical reference): checkpoint times after medication_taken_at, the
+    # grace period before a checkpoint is overdue, and the vital-sign review flags.
+    CHECKPOINT_PLUS_40_MINUTES = 40
+    CHECKPOINT_END_OF_SESSION_MINUTES = _env_int("CHECKPOINT_END_OF_SESSION_MINUTES", 120)
+    CHECKPOINT_GRACE_MINUTES = _env_int("CHECKPOINT_GRACE_MINUTES", 15)
+    REVIEW_FLAGS = {
+        "systolic_at_least": 160,
+        "diastolic_at_least": 100,
+        "heart_rate_at_least": 110,
+        "heart_rate_below": 50,
+        "spo2_below": 92,
+        "respiratory_rate_below": 10,
+        "sedation_at_most": 2,
+    }
+    # How far ahead of the server clock a client's "it happened at" time may be (clock skew).
+    CLOCK_SKEW_MINUTES = 5
+
     @property
     def RATELIMIT_STORAGE_URI(self) -> str:  # noqa: N802 - Flask reads upper-case settings
         return self.REDIS_URL or "memory://"

@@ -60,10 +60,12 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from telehealth.accounts.routes import blp as clinicians
     from telehealth.auth.routes import blp as auth
+    from telehealth.monitoring.routes import blp as monitoring
     from telehealth.observability import health
     from telehealth.patients.routes import blp as patients
+    from telehealth.sessions.routes import blp as sessions
 
-    for blueprint in (health, auth, clinicians, patients):
+    for blueprint in (health, auth, clinicians, patients, sessions, monitoring):
         api.register_blueprint(blueprint)
 
     assets = Path(swagger_ui_bundle.swagger_ui_path)

@@ -31,11 +31,14 @@ class ApiError(Exception):
         *,
         errors: Mapping[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
+        extensions: Mapping[str, Any] | None = None,
     ) -> None:
         super().__init__(detail)
         self.detail = detail
         self.errors = errors
         self.headers = dict(headers or {})
+        #: Extra members of the problem object (RFC 9457 section 3.2), e.g. a conflicting id.
+        self.extensions = dict(extensions or {})
 
 
 class Unauthorized(ApiError):
@@ -77,9 +80,11 @@ def problem(
     title: str | None = None,
     errors: Mapping[str, Any] | None = None,
     headers: Mapping[str, str] | None = None,
+    extensions: Mapping[str, Any] | None = None,
 ) -> Response:
     phrase = HTTPStatus(status).phrase
     body: dict[str, Any] = {
+        **(extensions or {}),
         "type": "about:blank",
         "title": title or phrase,
         "status": status,
@@ -148,7 +153,12 @@ def handle_api_error(error: ApiError) -> Response:
     if error.keep_changes:
         g.keep_changes = True
     return problem(
-        error.status, error.detail, title=error.title, errors=error.errors, headers=error.headers
+        error.status,
+        error.detail,
+        title=error.title,
+        errors=error.errors,
+        headers=error.headers,
+        extensions=error.extensions,
     )
 
 

@@ -1,8 +1,25 @@
 """Every model, imported once so that `Base.metadata` knows every table (migrations, tests)."""
 
 from telehealth.accounts.models import Invitation, Role, User
+from telehealth.alerts.models import SafetyAlert
 from telehealth.audit.models import AuditEvent
 from telehealth.auth.models import TokenFamily
+from telehealth.monitoring.models import AdverseEvent, MonitoringNote, NoteAmendment
 from telehealth.patients.models import CareTeamMember, Patient
+from telehealth.sessions.models import SessionTransition, TreatmentSession
 
-__all__ = ["AuditEvent", "CareTeamMember", "Invitation", "Patient", "Role", "TokenFamily", "User"]
+__all__ = [
+    "AdverseEvent",
+    "AuditEvent",
+    "CareTeamMember",
+    "Invitation",
+    "MonitoringNote",
+    "NoteAmendment",
+    "Patient",
+    "Role",
+    "SafetyAlert",
+    "SessionTransition",
+    "TokenFamily",
+    "TreatmentSession",
+    "User",
+]

@@ -100,7 +100,8 @@ def _decode(cursor: str, keys: Sequence[SortKey]) -> list[Any]:
 def _coerce(key: SortKey, value: Any) -> Any:
     python_type = key.column.type.python_type
     if value is None:
-        return None
+        # `_after` cannot seek past a null (`column > NULL`), so no cursor of ours holds one.
+        raise ValueError
     if python_type is datetime:
         parsed = datetime.fromisoformat(value)
         if parsed.tzinfo is None:
@@ -109,6 +110,8 @@ def _coerce(key: SortKey, value: Any) -> Any:
     if python_type is date:
         return date.fromisoformat(value)
     if python_type is uuid.UUID:
+        if not isinstance(value, str):
+            raise ValueError
         return uuid.UUID(value)
     if not isinstance(value, python_type):
         raise ValueError

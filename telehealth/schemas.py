@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate
@@ -29,6 +30,18 @@ class Text(fields.String):
         return text.strip()
 
 
+class UTCDateTime(fields.AwareDateTime):
+    """RFC 3339 with an offset on the way in; UTC on the way in to the service and out."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> datetime:
+        return super()._deserialize(value, attr, data, **kwargs).astimezone(UTC)
+
+    def _serialize(self, value: datetime | None, attr: str | None, obj: Any, **kwargs: Any) -> Any:
+        if value is not None:
+            value = value.astimezone(UTC)
+        return super()._serialize(value, attr, obj, **kwargs)
+
+
 def Name(**kwargs: Any) -> Text:  # noqa: N802 - reads as a field type
     return Text(max_length=200, **kwargs)
 
@@ -41,7 +54,8 @@ class EmailField(fields.Email):
         return str(super()._deserialize(value, attr, data, **kwargs)).strip().lower()
 
 
-_PHONE = re.compile(r"^\+?[0-9][0-9 ().-]{5,30}$")
+# `\Z`, not `$`: `$` also matches before a trailing newline, which would then be stored.
+_PHONE = re.compile(r"^\+?[0-9][0-9 ().-]{5,30}\Z")
 
 
 class Phone(fields.String):

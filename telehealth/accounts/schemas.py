@@ -4,7 +4,7 @@ from marshmallow import fields
 
 from telehealth.accounts.models import Role
 from telehealth.pagination import PageQuery, page_schema
-from telehealth.schemas import EmailField, Name, StrictSchema
+from telehealth.schemas import EmailField, Name, StrictSchema, UTCDateTime
 
 
 class UserOut(StrictSchema):
@@ -13,7 +13,7 @@ class UserOut(StrictSchema):
     name = fields.String(required=True)
     role = fields.Enum(Role, by_value=True, required=True)
     is_active = fields.Boolean(required=True)
-    created_at = fields.AwareDateTime(required=True)
+    created_at = UTCDateTime(required=True)
 
 
 class ClinicianIn(StrictSchema):
@@ -26,7 +26,7 @@ class ClinicianOut(StrictSchema):
     email = fields.String(required=True)
     name = fields.String(required=True)
     is_active = fields.Boolean(required=True)
-    created_at = fields.AwareDateTime(required=True)
+    created_at = UTCDateTime(required=True)
 
 
 class InvitedClinicianOut(ClinicianOut):

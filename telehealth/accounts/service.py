@@ -122,7 +122,9 @@ def authenticate(session: Session, *, email: str, password: str) -> User:
     return user
 
 
-def list_users(session: Session, *, role: Role, limit: int, cursor: str | None) -> Page[User]:
+def list_users(
+    session: Session, *, role: Role, limit: int, cursor: str | None = None
+) -> Page[User]:
     return keyset_page(
         session,
         select(User).where(User.role == role),

@@ -8,7 +8,7 @@ from typing import Any
 from marshmallow import ValidationError, fields, validate
 
 from telehealth.pagination import PageQuery, page_schema
-from telehealth.schemas import ContactSchema, EmailField, Name, StrictSchema, Text
+from telehealth.schemas import ContactSchema, EmailField, Name, StrictSchema, Text, UTCDateTime
 
 
 @functools.cache
@@ -47,7 +47,7 @@ class CareTeamMemberOut(StrictSchema):
     name = fields.String(required=True, attribute="clinician.name")
     email = fields.String(required=True, attribute="clinician.email")
     is_active = fields.Boolean(required=True, attribute="clinician.is_active")
-    added_at = fields.AwareDateTime(required=True)
+    added_at = UTCDateTime(required=True)
 
 
 class PatientOut(StrictSchema):
@@ -59,8 +59,8 @@ class PatientOut(StrictSchema):
     emergency_contact = fields.Nested(ContactSchema, required=True)
     is_active = fields.Boolean(required=True)
     care_team = fields.List(fields.Nested(CareTeamMemberOut), required=True)
-    created_at = fields.AwareDateTime(required=True)
-    updated_at = fields.AwareDateTime(required=True)
+    created_at = UTCDateTime(required=True)
+    updated_at = UTCDateTime(required=True)
 
 
 class InvitedPatientOut(PatientOut):
@@ -81,10 +81,11 @@ PatientPage = page_schema(PatientOut, "PatientPage")
 
 
 def patient_changes(data: dict[str, Any]) -> dict[str, Any]:
-    """Flatten the nested emergency contact into the model's columns."""
+    """Flatten the nested emergency contact into the model's columns. A PATCH loads it
+    partially too, so only the parts sent change (as in a JSON merge patch)."""
     changes = dict(data)
-    contact = changes.pop("emergency_contact", None)
-    if contact is not None:
-        changes["emergency_contact_name"] = contact["name"]
-        changes["emergency_contact_phone"] = contact["phone"]
+    contact = changes.pop("emergency_contact", None) or {}
+    for part in ("name", "phone"):
+        if part in contact:
+            changes[f"emergency_contact_{part}"] = contact[part]
     return changes

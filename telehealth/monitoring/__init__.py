@@ -1,0 +1,1 @@
+"""Monitoring notes: what the clinician observed before, during and after a session."""

@@ -1,0 +1,63 @@
+"""Review flags: readings the care team should look at. They raise an alert; nothing more."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from telehealth.alerts.models import AlertKind
+from telehealth.alerts.service import raise_alert
+from telehealth.monitoring.models import MonitoringNote
+
+NOTE_SOURCE = "monitoring_note"
+
+
+def vital_sign_flags(note: MonitoringNote, thresholds: Mapping[str, Any]) -> list[str]:
+    """Why each flagged reading is flagged, in words (empty when nothing is)."""
+    checks = [
+        ("systolic", note.systolic, "at_least"),
+        ("diastolic", note.diastolic, "at_least"),
+        ("heart_rate", note.heart_rate, "at_least"),
+        ("heart_rate", note.heart_rate, "below"),
+        ("spo2", note.spo2, "below"),
+        ("respiratory_rate", note.respiratory_rate, "below"),
+        ("sedation", note.sedation, "at_most"),
+    ]
+    flags = []
+    for name, value, rule in checks:
+        limit = thresholds[f"{name}_{rule}"]
+        if value is None:
+            continue
+        if (
+            (rule == "at_least" and value >= limit)
+            or (rule == "below" and value < limit)
+            or (rule == "at_most" and value <= limit)
+        ):
+            flags.append(f"{name} {value} {rule.replace('_', ' ')} {limit}")
+    return flags
+
+
+def review_note(session: Session, note: MonitoringNote, thresholds: Mapping[str, Any]) -> None:
+    """Raise the alerts a note calls for: one for flagged vital signs, one for a serious
+    adverse event. Each is keyed to the note, so it is raised once."""
+    flags = vital_sign_flags(note, thresholds)
+    if flags:
+        raise_alert(
+            session,
+            patient_id=note.patient_id,
+            kind=AlertKind.VITAL_SIGN,
+            source_type=NOTE_SOURCE,
+            source_id=note.id,
+            reason="Review vital signs: " + "; ".join(flags),
+        )
+    if note.adverse_event is not None and note.adverse_event.serious:
+        raise_alert(
+            session,
+            patient_id=note.patient_id,
+            kind=AlertKind.ADVERSE_EVENT,
+            source_type=NOTE_SOURCE,
+            source_id=note.id,
+            reason=f"Review a serious adverse event ({note.adverse_event.severity.value}).",
+        )

@@ -1,0 +1,126 @@
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import ValidationError, fields, validate, validates_schema
+
+from telehealth.monitoring.models import (
+    SIDE_EFFECTS,
+    VITAL_RANGES,
+    Checkpoint,
+    Dissociation,
+    Severity,
+)
+from telehealth.pagination import PageQuery, page_schema
+from telehealth.schemas import StrictSchema, Text, UTCDateTime
+
+
+def _vital(name: str, *, decimal: bool = False) -> fields.Number[Any]:
+    low, high = VITAL_RANGES[name]
+    field_class = fields.Float if decimal else fields.Integer
+    return field_class(
+        allow_none=True,
+        validate=validate.Range(min=low, max=high),
+        metadata={"description": f"Accepted range {low}-{high}."},
+    )
+
+
+class VitalsSchema(StrictSchema):
+    systolic = _vital("systolic")
+    diastolic = _vital("diastolic")
+    heart_rate = _vital("heart_rate")
+    spo2 = _vital("spo2")
+    respiratory_rate = _vital("respiratory_rate")
+    temperature = _vital("temperature", decimal=True)
+
+    @validates_schema
+    def systolic_above_diastolic(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        systolic, diastolic = data.get("systolic"), data.get("diastolic")
+        if systolic is not None and diastolic is not None and systolic <= diastolic:
+            raise ValidationError("Must be above the diastolic pressure.", "systolic")
+
+
+class AdverseEventSchema(StrictSchema):
+    description = Text(max_length=2000, required=True)
+    severity = fields.Enum(Severity, by_value=True, required=True)
+    serious = fields.Boolean(required=True)
+    emergency_care = fields.Boolean(required=True)
+    action_taken = Text(max_length=2000, min_length=0, allow_none=True)
+
+
+class NoteIn(StrictSchema):
+    checkpoint = fields.Enum(Checkpoint, by_value=True, allow_none=True)
+    observed_at = UTCDateTime(required=True)
+    vitals = fields.Nested(VitalsSchema)
+    sedation = fields.Integer(
+        allow_none=True,
+        validate=validate.Range(min=0, max=5),
+        metadata={"description": "MOAA/S: 5 responds readily to name, 0 no response to pain."},
+    )
+    dissociation = fields.Enum(Dissociation, by_value=True, allow_none=True)
+    side_effects = fields.List(
+        fields.String(validate=validate.OneOf(SIDE_EFFECTS)),
+        validate=validate.Length(max=len(SIDE_EFFECTS)),
+    )
+    adverse_event = fields.Nested(AdverseEventSchema, allow_none=True)
+    text = Text(max_length=10000, required=True)
+
+
+class AmendmentIn(StrictSchema):
+    text = Text(max_length=10000, required=True)
+    reason = Text(max_length=500, required=True)
+
+
+class AmendmentOut(StrictSchema):
+    id = fields.UUID(required=True)
+    text = fields.String(required=True)
+    reason = fields.String(required=True)
+    author_id = fields.UUID(required=True)
+    created_at = UTCDateTime(required=True)
+
+
+class VitalsOut(StrictSchema):
+    systolic = fields.Integer(allow_none=True)
+    diastolic = fields.Integer(allow_none=True)
+    heart_rate = fields.Integer(allow_none=True)
+    spo2 = fields.Integer(allow_none=True)
+    respiratory_rate = fields.Integer(allow_none=True)
+    temperature = fields.Float(allow_none=True)
+
+
+class NoteOut(StrictSchema):
+    id = fields.UUID(required=True)
+    session_id = fields.UUID(required=True)
+    patient_id = fields.UUID(required=True)
+    author_id = fields.UUID(required=True)
+    checkpoint = fields.Enum(Checkpoint, by_value=True, allow_none=True, required=True)
+    observed_at = UTCDateTime(required=True)
+    vitals = fields.Nested(VitalsOut, required=True)
+    sedation = fields.Integer(allow_none=True, required=True)
+    dissociation = fields.Enum(Dissociation, by_value=True, allow_none=True, required=True)
+    side_effects = fields.List(fields.String(), required=True)
+    adverse_event = fields.Nested(AdverseEventSchema, allow_none=True, required=True)
+    text = fields.String(required=True)
+    created_at = UTCDateTime(required=True)
+    signed_at = UTCDateTime(allow_none=True, required=True)
+    amendments = fields.List(fields.Nested(AmendmentOut), required=True)
+
+
+class CheckpointOut(StrictSchema):
+    name = fields.Enum(Checkpoint, by_value=True, required=True)
+    due_at = UTCDateTime(allow_none=True, required=True)
+    status = fields.String(required=True, validate=validate.OneOf(["pending", "done", "overdue"]))
+    note_id = fields.UUID(allow_none=True, required=True)
+
+
+class TimelineOut(StrictSchema):
+    session_id = fields.UUID(required=True)
+    medication_taken_at = UTCDateTime(allow_none=True, required=True)
+    checkpoints = fields.List(fields.Nested(CheckpointOut), required=True)
+
+
+class NoteQuery(PageQuery):
+    pass
+
+
+NotePage = page_schema(NoteOut, "NotePage")

@@ -1,0 +1,1 @@
+"""Treatment sessions: scheduling, lifecycle, the calendar feed and the monitoring timeline."""

@@ -1,0 +1,156 @@
+"""Treatment sessions: scheduling, rescheduling, lifecycle moves and the calendar feed."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from flask import Response
+from flask_smorest import Blueprint
+
+from telehealth.accounts.models import Role
+from telehealth.audit.context import audit_resource, audited
+from telehealth.auth.roles import authenticated, me
+from telehealth.db import utcnow
+from telehealth.etags import etag_of
+from telehealth.extensions import db
+from telehealth.sessions import calendar, service
+from telehealth.sessions.models import TreatmentSession
+from telehealth.sessions.schemas import (
+    CancelIn,
+    EmptyIn,
+    MedicationTakenIn,
+    SessionIn,
+    SessionOut,
+    SessionPage,
+    SessionPatch,
+    SessionQuery,
+)
+
+blp = Blueprint("sessions", __name__, url_prefix="/api/v1", description="Treatment sessions")
+
+ETAG_HEADER = {
+    "ETag": {"description": "The session's version, for If-Match.", "schema": {"type": "string"}}
+}
+IF_MATCH = {"in": "header", "name": "If-Match", "required": True, "schema": {"type": "string"}}
+
+
+def _answer(treatment: TreatmentSession) -> tuple[TreatmentSession, dict[str, str]]:
+    audit_resource(resource_id=treatment.id, patient_id=treatment.patient_id)
+    return treatment, {"ETag": etag_of(treatment.version)}
+
+
+@blp.post("/sessions")
+@audited("session.create", "session")
+@authenticated(Role.CLINICIAN)
+@blp.arguments(SessionIn)
+@blp.response(201, SessionOut, headers=ETAG_HEADER)
+@blp.alt_response(409, description="Overlaps another session of the clinician or patient.")
+def schedule_session(body: dict[str, Any]) -> Any:
+    """Schedule a session for a care-team patient; an overlap with another non-cancelled
+    session of the same clinician or patient is 409, naming it."""
+    audit_resource(patient_id=body["patient_id"])
+    return _answer(service.schedule(db.session, me(), **body))
+
+
+@blp.get("/sessions")
+@audited("session.list", "session")
+@authenticated(Role.CLINICIAN, Role.PATIENT)
+@blp.arguments(SessionQuery, location="query")
+@blp.response(200, SessionPage)
+def list_sessions(query: dict[str, Any]) -> Any:
+    """The caller's sessions (a clinician's care-team patients', a patient's own), by start."""
+    audit_resource(patient_id=query.get("patient_id"))
+    return service.list_sessions(db.session, me(), **query)
+
+
+@blp.get("/sessions/<uuid:session_id>")
+@audited("session.read", "session", resource_arg="session_id")
+@authenticated(Role.CLINICIAN, Role.PATIENT)
+@blp.response(200, SessionOut, headers=ETAG_HEADER)
+def get_session(session_id: uuid.UUID) -> Any:
+    """One session."""
+    return _answer(service.get_session(db.session, me(), session_id))
+
+
+@blp.patch("/sessions/<uuid:session_id>")
+@audited("session.update", "session", resource_arg="session_id")
+@authenticated(Role.CLINICIAN)
+@blp.arguments(SessionPatch)
+@blp.response(200, SessionOut, headers=ETAG_HEADER)
+@blp.doc(parameters=[IF_MATCH])
+def update_session(body: dict[str, Any], session_id: uuid.UUID) -> Any:
+    """Reschedule or edit a scheduled session. Needs If-Match (428 without, 412 when stale)."""
+    return _answer(service.update(db.session, me(), session_id, body))
+
+
+def _move(action: str, session_id: uuid.UUID, reason: str | None = None) -> Any:
+    return _answer(service.move(db.session, me(), session_id, action, reason))
+
+
+@blp.post("/sessions/<uuid:session_id>/start")
+@audited("session.start", "session", resource_arg="session_id")
+@authenticated(Role.CLINICIAN)
+@blp.arguments(EmptyIn)
+@blp.response(200, SessionOut, headers=ETAG_HEADER)
+def start_session(_body: dict[str, Any], session_id: uuid.UUID) -> Any:
+    """scheduled -> in_progress; any other move is 409."""
+    return _move("start", session_id)
+
+
+@blp.post("/sessions/<uuid:session_id>/complete")
+@audited("session.complete", "session", resource_arg="session_id")
+@authenticated(Role.CLINICIAN)
+@blp.arguments(EmptyIn)
+@blp.response(200, SessionOut, headers=ETAG_HEADER)
+def complete_session(_body: dict[str, Any], session_id: uuid.UUID) -> Any:
+    """in_progress -> completed."""
+    return _move("complete", session_id)
+
+
+@blp.post("/sessions/<uuid:session_id>/cancel")
+@audited("session.cancel", "session", resource_arg="session_id")
+@authenticated(Role.CLINICIAN)
+@blp.arguments(CancelIn)
+@blp.response(200, SessionOut, headers=ETAG_HEADER)
+def cancel_session(body: dict[str, Any], session_id: uuid.UUID) -> Any:
+    """scheduled -> cancelled, with a reason."""
+    return _move("cancel", session_id, body["reason"])
+
+
+@blp.post("/sessions/<uuid:session_id>/no-show")
+@audited("session.no_show", "session", resource_arg="session_id")
+@authenticated(Role.CLINICIAN)
+@blp.arguments(EmptyIn)
+@blp.response(200, SessionOut, headers=ETAG_HEADER)
+def mark_no_show(_body: dict[str, Any], session_id: uuid.UUID) -> Any:
+    """scheduled -> no_show."""
+    return _move("no_show", session_id)
+
+
+@blp.post("/sessions/<uuid:session_id>/medication-taken")
+@audited("session.medication_taken", "session", resource_arg="session_id")
+@authenticated(Role.CLINICIAN, Role.PATIENT)
+@blp.arguments(MedicationTakenIn)
+@blp.response(200, SessionOut, headers=ETAG_HEADER)
+def medication_taken(body: dict[str, Any], session_id: uuid.UUID) -> Any:
+    """Record that and when the patient took the medication prescribed for this session (a
+    fact, never an amount). It starts the monitoring timeline; recorded once."""
+    return _answer(
+        service.record_medication_taken(db.session, me(), session_id, body.get("taken_at"))
+    )
+
+
+@blp.get("/calendar.ics")
+@audited("session.calendar", "session")
+@authenticated(Role.CLINICIAN)
+@blp.response(200, content_type="text/calendar", description="An iCalendar feed.")
+def calendar_feed() -> Response:
+    """The clinician's upcoming sessions as iCalendar (patients by initials only)."""
+    now = utcnow()
+    sessions = service.upcoming_for_clinician(db.session, me(), now=now)
+    return Response(
+        calendar.render(sessions, now=now),
+        mimetype="text/calendar",
+        headers={"Content-Disposition": 'inline; filename="sessions.ics"'},
+    )

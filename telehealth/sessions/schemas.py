@@ -1,0 +1,86 @@
+from __future__ import annotations
+
+from marshmallow import fields, validate
+
+from telehealth.pagination import PageQuery, page_schema
+from telehealth.schemas import ContactSchema, StrictSchema, Text, UTCDateTime
+from telehealth.sessions.models import Modality, SessionStatus
+
+
+class SessionIn(StrictSchema):
+    patient_id = fields.UUID(required=True)
+    scheduled_start = UTCDateTime(
+        required=True, metadata={"description": "RFC 3339 with an offset; stored in UTC."}
+    )
+    duration_minutes = fields.Integer(required=True, validate=validate.Range(min=15, max=480))
+    modality = fields.Enum(Modality, by_value=True, required=True)
+    treatment_monitor = fields.Nested(
+        ContactSchema,
+        required=True,
+        metadata={"description": "The adult present with the patient during the session."},
+    )
+    notes = Text(max_length=2000, min_length=0, allow_none=True)
+
+
+class SessionPatch(StrictSchema):
+    """Reschedule or edit a scheduled session; any subset of these fields."""
+
+    scheduled_start = UTCDateTime()
+    duration_minutes = fields.Integer(validate=validate.Range(min=15, max=480))
+    modality = fields.Enum(Modality, by_value=True)
+    treatment_monitor = fields.Nested(ContactSchema)
+    notes = Text(max_length=2000, min_length=0, allow_none=True)
+
+
+class TransitionOut(StrictSchema):
+    from_status = fields.Enum(SessionStatus, by_value=True, required=True)
+    to_status = fields.Enum(SessionStatus, by_value=True, required=True)
+    actor_id = fields.UUID(required=True)
+    occurred_at = UTCDateTime(required=True)
+    reason = fields.String(allow_none=True)
+
+
+class SessionOut(StrictSchema):
+    id = fields.UUID(required=True)
+    patient_id = fields.UUID(required=True)
+    clinician_id = fields.UUID(required=True)
+    status = fields.Enum(SessionStatus, by_value=True, required=True)
+    scheduled_start = UTCDateTime(required=True)
+    scheduled_start_local = fields.AwareDateTime(
+        required=True, metadata={"description": "The start in the patient's time zone."}
+    )
+    timezone = fields.String(required=True, attribute="patient.timezone")
+    scheduled_end = UTCDateTime(required=True)
+    duration_minutes = fields.Integer(required=True)
+    modality = fields.Enum(Modality, by_value=True, required=True)
+    treatment_monitor = fields.Nested(ContactSchema, required=True)
+    notes = fields.String(allow_none=True)
+    medication_taken_at = UTCDateTime(allow_none=True, required=True)
+    transitions = fields.List(fields.Nested(TransitionOut), required=True)
+    created_at = UTCDateTime(required=True)
+    updated_at = UTCDateTime(required=True)
+
+
+class SessionQuery(PageQuery):
+    patient_id = fields.UUID()
+    status = fields.Enum(SessionStatus, by_value=True)
+    from_ = UTCDateTime(data_key="from", metadata={"description": "Starts at or after."})
+    to = UTCDateTime(metadata={"description": "Starts before."})
+    updated_since = UTCDateTime(metadata={"description": "Changed at or after."})
+
+
+class EmptyIn(StrictSchema):
+    """No fields: the move is the whole request."""
+
+
+class CancelIn(StrictSchema):
+    reason = Text(max_length=500, required=True)
+
+
+class MedicationTakenIn(StrictSchema):
+    taken_at = UTCDateTime(
+        metadata={"description": "When the patient took it; default now. Never an amount."}
+    )
+
+
+SessionPage = page_schema(SessionOut, "SessionPage")
