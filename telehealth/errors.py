@@ -15,6 +15,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 log = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
+BEARER_CHALLENGE = 'Bearer realm="telehealth"'
 
 
 class ApiError(Exception):
@@ -43,6 +44,10 @@ class ApiError(Exception):
 
 class Unauthorized(ApiError):
     status = 401
+
+    def __init__(self, detail: str | None = None, **kwargs: Any) -> None:
+        super().__init__(detail, **kwargs)
+        self.headers.setdefault("WWW-Authenticate", BEARER_CHALLENGE)
 
 
 class Forbidden(ApiError):

@@ -10,7 +10,7 @@ from flask import Response
 from flask_jwt_extended import current_user, verify_jwt_in_request
 
 from telehealth.accounts.models import Role, User
-from telehealth.errors import Forbidden, problem
+from telehealth.errors import BEARER_CHALLENGE, Forbidden, problem
 from telehealth.extensions import jwt
 
 P = ParamSpec("P")
@@ -46,7 +46,7 @@ def _unauthorized(*_args: Any) -> Response:
     return problem(
         401,
         "A valid access token is required.",
-        headers={"WWW-Authenticate": 'Bearer realm="telehealth"'},
+        headers={"WWW-Authenticate": BEARER_CHALLENGE},
     )
 
 
