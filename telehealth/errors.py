@@ -111,7 +111,12 @@ def flatten_messages(messages: Any, prefix: str = "") -> dict[str, str]:
             if key in ("json", "query", "path", "headers", "form", "files") and not prefix:
                 flat.update(flatten_messages(value))
                 continue
-            name = f"{prefix}.{key}" if prefix else str(key)
+            # marshmallow files errors about a whole object under "_schema": name the object.
+            name = (
+                prefix
+                if key == "_schema" and prefix
+                else (f"{prefix}.{key}" if prefix else str(key))
+            )
             flat.update(flatten_messages(value, name))
     elif isinstance(messages, list | tuple):
         if all(isinstance(item, str) for item in messages):

@@ -55,7 +55,7 @@ class EmailField(fields.Email):
 
 
 # `\Z`, not `$`: `$` also matches before a trailing newline, which would then be stored.
-_PHONE = re.compile(r"^\+?[0-9][0-9 ().-]{5,30}\Z")
+_PHONE = re.compile(r"^\+?\(?[0-9][0-9 ().-]{5,30}\Z")
 
 
 class Phone(fields.String):
@@ -63,7 +63,10 @@ class Phone(fields.String):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(
-            validate=validate.Regexp(_PHONE, error="Not a phone number."),
+            validate=[
+                validate.Length(max=32),
+                validate.Regexp(_PHONE, error="Not a phone number."),
+            ],
             metadata={"example": "+1 555 0100"},
             **kwargs,
         )
