@@ -20,6 +20,7 @@ from telehealth.monitoring.schemas import (
     NoteOut,
     NotePage,
     NoteQuery,
+    SignIn,
     TimelineOut,
 )
 from telehealth.sessions.service import get_session
@@ -67,8 +68,9 @@ def get_note(note_id: uuid.UUID) -> Any:
 @blp.post("/notes/<uuid:note_id>/sign")
 @audited("note.sign", "monitoring_note", resource_arg="note_id")
 @authenticated(Role.CLINICIAN)
+@blp.arguments(SignIn, required=False)
 @blp.response(200, NoteOut)
-def sign_note(note_id: uuid.UUID) -> Any:
+def sign_note(_body: dict[str, Any], note_id: uuid.UUID) -> Any:
     """The author signs the note, which locks it; signing again is 409."""
     return _audited_note(service.sign(db.session, me(), note_id))
 

@@ -17,12 +17,15 @@ from telehealth.schemas import StrictSchema, Text, UTCDateTime
 
 def _vital(name: str, *, decimal: bool = False) -> fields.Number[Any]:
     low, high = VITAL_RANGES[name]
-    field_class = fields.Float if decimal else fields.Integer
-    return field_class(
+    options: dict[str, Any] = dict(
         allow_none=True,
         validate=validate.Range(min=low, max=high),
         metadata={"description": f"Accepted range {low}-{high}."},
     )
+    if decimal:
+        return fields.Float(**options)
+    # Strict: a non-strict Integer truncates 300.5 to 300, accepting a value outside the range.
+    return fields.Integer(strict=True, **options)
 
 
 class VitalsSchema(StrictSchema):
@@ -53,6 +56,7 @@ class NoteIn(StrictSchema):
     observed_at = UTCDateTime(required=True)
     vitals = fields.Nested(VitalsSchema)
     sedation = fields.Integer(
+        strict=True,
         allow_none=True,
         validate=validate.Range(min=0, max=5),
         metadata={"description": "MOAA/S: 5 responds readily to name, 0 no response to pain."},
@@ -64,6 +68,10 @@ class NoteIn(StrictSchema):
     )
     adverse_event = fields.Nested(AdverseEventSchema, allow_none=True)
     text = Text(max_length=10000, required=True)
+
+
+class SignIn(StrictSchema):
+    """No fields: signing is the whole request (a stray field, such as a dose, is refused)."""
 
 
 class AmendmentIn(StrictSchema):
