@@ -12,7 +12,10 @@ class SessionIn(StrictSchema):
     scheduled_start = UTCDateTime(
         required=True, metadata={"description": "RFC 3339 with an offset; stored in UTC."}
     )
-    duration_minutes = fields.Integer(required=True, validate=validate.Range(min=15, max=480))
+    # strict: a fractional duration is refused, not silently truncated (90.5 -> 90).
+    duration_minutes = fields.Integer(
+        required=True, strict=True, validate=validate.Range(min=15, max=480)
+    )
     modality = fields.Enum(Modality, by_value=True, required=True)
     treatment_monitor = fields.Nested(
         ContactSchema,
@@ -26,7 +29,7 @@ class SessionPatch(StrictSchema):
     """Reschedule or edit a scheduled session; any subset of these fields."""
 
     scheduled_start = UTCDateTime()
-    duration_minutes = fields.Integer(validate=validate.Range(min=15, max=480))
+    duration_minutes = fields.Integer(strict=True, validate=validate.Range(min=15, max=480))
     modality = fields.Enum(Modality, by_value=True)
     treatment_monitor = fields.Nested(ContactSchema)
     notes = Text(max_length=2000, min_length=0, allow_none=True)

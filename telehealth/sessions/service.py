@@ -170,7 +170,8 @@ def move(
     if current.status is not source:
         raise Conflict(
             f"A {current.status.value} session cannot be moved to {target.value}.",
-            extensions={"status": current.status.value},
+            # Not "status": that member of a problem is the HTTP status and would overwrite it.
+            extensions={"session_status": current.status.value},
         )
     current.status = target
     current.transitions.append(
