@@ -141,8 +141,9 @@ def test_a_name_of_200_characters_is_accepted(client, world):
 def test_an_email_in_use_is_a_conflict_whatever_its_case(app, client, world, taken_by):
     taken = getattr(world, taken_by).user.email
 
-    response = client.post(URL, json=clinician_body(email=f" {taken.upper()} "),
-                           headers=world.admin.headers)
+    response = client.post(
+        URL, json=clinician_body(email=f" {taken.upper()} "), headers=world.admin.headers
+    )
 
     assert assert_problem(response, 409)["errors"] == {"email": "Already in use."}
     assert stored_user_by_email(app, taken).id == getattr(world, taken_by).user.id

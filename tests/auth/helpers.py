@@ -20,6 +20,7 @@ from telehealth.accounts.models import User
 from telehealth.auth.models import TokenFamily
 from telehealth.extensions import db
 from tests.factories import PASSWORD
+from tests.problems import PROBLEM_KEYS, assert_problem  # noqa: F401 - re-exported
 
 ME = "/api/v1/me"
 LOGIN = "/api/v1/auth/login"
@@ -29,22 +30,11 @@ ACTIVATE = "/api/v1/auth/activate"
 CLINICIANS = "/api/v1/clinicians"
 PATIENTS = "/api/v1/patients"
 
-PROBLEM_KEYS = {"type", "title", "status", "detail"}
 STRONG_PASSWORD = "a long enough new password"
 
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
-
-
-def assert_problem(response: TestResponse, status: int) -> dict[str, Any]:
-    """The response is an RFC 9457 problem with `status`; its body is returned."""
-    assert response.status_code == status, response.get_data(as_text=True)
-    assert response.mimetype == "application/problem+json"
-    body = response.get_json()
-    assert PROBLEM_KEYS <= body.keys()
-    assert body["status"] == status
-    return body
 
 
 def assert_token_pair(response: TestResponse) -> dict[str, Any]:

@@ -8,17 +8,7 @@ import pytest
 
 from config import DEV_SECRET, load_config
 from telehealth import create_app
-
-PROBLEM_KEYS = {"type", "title", "status", "detail"}
-
-
-def assert_problem(response, status: int) -> dict:
-    assert response.status_code == status
-    assert response.mimetype == "application/problem+json"
-    body = response.get_json()
-    assert PROBLEM_KEYS <= set(body)
-    assert body["status"] == status
-    return body
+from tests.problems import assert_problem
 
 
 @pytest.mark.parametrize(

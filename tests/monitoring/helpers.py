@@ -11,17 +11,14 @@ from typing import Any
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
-from werkzeug.test import TestResponse
 
 from telehealth.alerts.models import SafetyAlert
 from telehealth.extensions import db
 from telehealth.monitoring.models import MonitoringNote, NoteAmendment
 from tests.factories import Actor, sign_in
+from tests.problems import INTERNALS, PROBLEM_JSON, assert_problem, names_field  # noqa: F401 - re-exported
 
 API = "/api/v1"
-PROBLEM_JSON = "application/problem+json"
-# Words that would betray a stack trace, SQL or internal names in an error body.
-INTERNALS = ("traceback", "sqlalchemy", "integrityerror", "constraint", "select ", "insert ")
 # An alert says "review this"; it never tells anyone what to do with medication.
 MEDICATION_ADVICE = re.compile(
     r"\b(give|gave|hold|dose|doses|dosing|dosage|titrat\w*|administer\w*|withhold)\b"
@@ -164,26 +161,6 @@ def add_to_care_team(client: FlaskClient, by: Actor, patient: Actor, clinician: 
         f"{API}/patients/{patient.id}/care-team/{clinician.id}", headers=by.headers
     )
     assert response.status_code in (200, 201, 204), response.get_json()
-
-
-def assert_problem(response: TestResponse, status: int, *fields: str) -> dict[str, Any]:
-    """An RFC 9457 problem with this status; on 422 its `errors` name (at least) `fields`."""
-    assert response.status_code == status, response.get_data(as_text=True)
-    assert response.mimetype == PROBLEM_JSON
-    body = response.get_json()
-    assert {"type", "title", "status", "detail"} <= body.keys()
-    assert body["status"] == status
-    assert all(isinstance(body[key], str) and body[key] for key in ("type", "title", "detail"))
-    text = response.get_data(as_text=True).lower()
-    assert not any(word in text for word in INTERNALS), text
-    for field in fields:
-        assert names_field(body.get("errors", {}), field), body
-    return body  # type: ignore[no-any-return]
-
-
-def names_field(errors: dict[str, str], field: str) -> bool:
-    """`errors` has a message for `field` itself or for a part of it (`vitals.systolic`)."""
-    return any(key == field or key.startswith(f"{field}.") for key in errors)
 
 
 def checkpoint(timeline: dict[str, Any], name: str) -> dict[str, Any]:

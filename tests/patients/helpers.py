@@ -11,17 +11,14 @@ from typing import Any
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
-from werkzeug.test import TestResponse
 
 from telehealth.accounts.models import User
 from telehealth.audit.models import AuditEvent
 from telehealth.extensions import db
 from telehealth.patients.models import CareTeamMember, Patient
+from tests.problems import INTERNALS, PROBLEM_JSON, assert_problem, assert_utc, names_field  # noqa: F401 - re-exported
 
 API = "/api/v1"
-PROBLEM_JSON = "application/problem+json"
-# Words that would betray a stack trace, SQL or internal names in an error body.
-INTERNALS = ("traceback", "sqlalchemy", "integrityerror", "unique constraint", "select ", "insert ")
 
 
 def random_id() -> str:
@@ -47,30 +44,6 @@ def patient_body(**overrides: Any) -> dict[str, Any]:
     }
     body.update(overrides)
     return {key: value for key, value in body.items() if value is not None}
-
-
-def assert_problem(response: TestResponse, status: int, *fields: str) -> dict[str, Any]:
-    """An RFC 9457 problem with this status; on 422 its `errors` name (at least) `fields`."""
-    assert response.status_code == status, response.get_data(as_text=True)
-    assert response.mimetype == PROBLEM_JSON
-    body = response.get_json()
-    assert {"type", "title", "status", "detail"} <= body.keys()
-    assert body["status"] == status
-    assert all(isinstance(body[key], str) and body[key] for key in ("type", "title", "detail"))
-    text = response.get_data(as_text=True).lower()
-    assert not any(word in text for word in INTERNALS), text
-    for field in fields:
-        assert names_field(body.get("errors", {}), field), body
-    return body  # type: ignore[no-any-return]
-
-
-def names_field(errors: dict[str, str], field: str) -> bool:
-    """`errors` has a message for `field` itself or for a part of it (`field.phone`)."""
-    return any(key == field or key.startswith(f"{field}.") for key in errors)
-
-
-def assert_utc(timestamp: str) -> None:
-    assert timestamp.endswith(("Z", "+00:00")), timestamp
 
 
 def etag(client: FlaskClient, headers: dict[str, str], patient_id: str) -> str:

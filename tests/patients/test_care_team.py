@@ -155,14 +155,13 @@ def test_changing_the_team_needs_a_token(client, world, method):
 @pytest.fixture
 def two_member_team(client, world):
     """world.patient's team: world.clinician, then world.lone_clinician."""
-    assert put(client, world.clinician, world.patient.id, world.lone_clinician.id).status_code \
-        == 200
+    assert (
+        put(client, world.clinician, world.patient.id, world.lone_clinician.id).status_code == 200
+    )
 
 
 @pytest.mark.parametrize("actor", ["clinician", "admin"])
-def test_care_team_and_admin_remove_a_clinician(
-    app, client, world, two_member_team, actor
-):
+def test_care_team_and_admin_remove_a_clinician(app, client, world, two_member_team, actor):
     response = delete(client, getattr(world, actor), world.patient.id, world.lone_clinician.id)
 
     assert response.status_code == 204
@@ -201,7 +200,8 @@ def test_the_last_member_cannot_be_removed(app, client, world, actor):
 
 
 @pytest.mark.parametrize(
-    "clinician", ["lone_clinician", "other_clinician", "patient", "admin"],
+    "clinician",
+    ["lone_clinician", "other_clinician", "patient", "admin"],
     ids=lambda name: f"{name}-not-a-member",
 )
 def test_removing_someone_not_on_the_team_is_not_found(app, client, world, clinician):

@@ -92,8 +92,10 @@ def test_a_create_is_recorded_with_the_new_patient(app, client, world):
 def test_an_invalid_create_is_recorded_as_failed_and_stores_no_patient(app, client, world):
     body = patient_body(dose="100 mg")
 
-    assert client.post(f"{API}/patients", json=body, headers=world.clinician.headers) \
-        .status_code == 422
+    assert (
+        client.post(f"{API}/patients", json=body, headers=world.clinician.headers).status_code
+        == 422
+    )
 
     event = only_event(app, action="patient.create")
     assert str(event.actor_id) == world.clinician.id
@@ -125,8 +127,10 @@ def test_a_failed_change_is_recorded_as_failed(app, client, world, body, if_matc
         value = etag(client, headers, world.patient.id) if if_match == "current" else if_match
         headers = with_if_match(headers, value)
 
-    assert client.patch(patient_url(world.patient.id), json=body, headers=headers) \
-        .status_code == status
+    assert (
+        client.patch(patient_url(world.patient.id), json=body, headers=headers).status_code
+        == status
+    )
 
     event = only_event(app, action="patient.update")
     assert str(event.patient_id) == world.patient.id
@@ -160,8 +164,9 @@ def test_care_team_changes_are_recorded(app, client, world):
 
 
 def test_a_refused_care_team_change_is_recorded(app, client, world):
-    client.delete(care_team_url(world.patient.id, world.clinician.id),
-                  headers=world.clinician.headers)
+    client.delete(
+        care_team_url(world.patient.id, world.clinician.id), headers=world.clinician.headers
+    )
 
     event = only_event(app, action="care_team.remove")
     assert (event.outcome, event.status_code) == ("failed", 409)

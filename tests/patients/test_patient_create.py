@@ -21,8 +21,16 @@ from tests.patients.helpers import (
 
 URL = f"{API}/patients"
 PATIENT_FIELDS = {
-    "id", "email", "name", "date_of_birth", "timezone", "emergency_contact", "is_active",
-    "care_team", "created_at", "updated_at",
+    "id",
+    "email",
+    "name",
+    "date_of_birth",
+    "timezone",
+    "emergency_contact",
+    "is_active",
+    "care_team",
+    "created_at",
+    "updated_at",
 }
 
 
@@ -128,25 +136,57 @@ TOO_LATE = (date.today() + timedelta(days=1)).isoformat()
         pytest.param({"name": "Nora\x00New"}, "name", id="nul-in-name"),
         pytest.param({"name": ["Nora"]}, "name", id="name-not-a-string"),
         pytest.param({"emergency_contact": None}, "emergency_contact", id="no-contact"),
-        pytest.param({"emergency_contact": "Ned, +1 555 0100"}, "emergency_contact",
-                     id="contact-not-an-object"),
-        pytest.param({"emergency_contact": {"name": "Ned"}}, "emergency_contact.phone",
-                     id="contact-without-phone"),
-        pytest.param({"emergency_contact": {"phone": "+1 555 0100"}}, "emergency_contact.name",
-                     id="contact-without-name"),
-        pytest.param({"emergency_contact": {"name": "Ned", "phone": "+1 555 0100",
-                                            "relationship": "brother"}},
-                     "emergency_contact.relationship", id="unknown-field-in-contact"),
-        pytest.param({"emergency_contact": {"name": "Ned", "phone": "call me"}},
-                     "emergency_contact.phone", id="phone-words"),
-        pytest.param({"emergency_contact": {"name": "Ned", "phone": "12"}},
-                     "emergency_contact.phone", id="phone-too-short"),
-        pytest.param({"emergency_contact": {"name": "Ned", "phone": "+1 555 0100\n"}},
-                     "emergency_contact.phone", id="phone-trailing-newline"),
-        pytest.param({"emergency_contact": {"name": "Ned", "phone": "+1" + "0" * 40}},
-                     "emergency_contact.phone", id="phone-too-long"),
-        pytest.param({"emergency_contact": {"name": "Ned\x00", "phone": "+1 555 0100"}},
-                     "emergency_contact.name", id="nul-in-contact-name"),
+        pytest.param(
+            {"emergency_contact": "Ned, +1 555 0100"},
+            "emergency_contact",
+            id="contact-not-an-object",
+        ),
+        pytest.param(
+            {"emergency_contact": {"name": "Ned"}},
+            "emergency_contact.phone",
+            id="contact-without-phone",
+        ),
+        pytest.param(
+            {"emergency_contact": {"phone": "+1 555 0100"}},
+            "emergency_contact.name",
+            id="contact-without-name",
+        ),
+        pytest.param(
+            {
+                "emergency_contact": {
+                    "name": "Ned",
+                    "phone": "+1 555 0100",
+                    "relationship": "brother",
+                }
+            },
+            "emergency_contact.relationship",
+            id="unknown-field-in-contact",
+        ),
+        pytest.param(
+            {"emergency_contact": {"name": "Ned", "phone": "call me"}},
+            "emergency_contact.phone",
+            id="phone-words",
+        ),
+        pytest.param(
+            {"emergency_contact": {"name": "Ned", "phone": "12"}},
+            "emergency_contact.phone",
+            id="phone-too-short",
+        ),
+        pytest.param(
+            {"emergency_contact": {"name": "Ned", "phone": "+1 555 0100\n"}},
+            "emergency_contact.phone",
+            id="phone-trailing-newline",
+        ),
+        pytest.param(
+            {"emergency_contact": {"name": "Ned", "phone": "+1" + "0" * 40}},
+            "emergency_contact.phone",
+            id="phone-too-long",
+        ),
+        pytest.param(
+            {"emergency_contact": {"name": "Ned\x00", "phone": "+1 555 0100"}},
+            "emergency_contact.name",
+            id="nul-in-contact-name",
+        ),
     ],
 )
 def test_invalid_bodies_are_refused_naming_the_field(app, client, world, overrides, field):
@@ -182,8 +222,10 @@ def test_a_body_that_is_not_an_object_is_refused(client, world, payload):
         pytest.param({"date_of_birth": date.today().isoformat()}, id="born-today"),
         pytest.param({"name": "x" * 200}, id="name-200-chars"),
         pytest.param({"name": "Zoë Ångström-Nuñez"}, id="non-ascii-name"),
-        pytest.param({"emergency_contact": {"name": "Ned", "phone": "+49 (030) 123-45.67"}},
-                     id="phone-with-punctuation"),
+        pytest.param(
+            {"emergency_contact": {"name": "Ned", "phone": "+49 (030) 123-45.67"}},
+            id="phone-with-punctuation",
+        ),
     ],
 )
 def test_edge_values_that_are_valid_are_accepted(client, world, overrides):

@@ -44,7 +44,9 @@ def test_an_admin_sees_every_patient_including_those_without_a_team(app, client,
     make_patient(app, None, name="Orphan Patient")
 
     assert names(client.get(URL, headers=world.admin.headers)) == [
-        "Olive Other", "Orphan Patient", "Pat Able",
+        "Olive Other",
+        "Orphan Patient",
+        "Pat Able",
     ]
 
 
@@ -60,8 +62,14 @@ def test_listing_needs_a_token(client):
 @pytest.fixture
 def searchable(app, world):
     make_patients(
-        app, world.lone_clinician,
-        "100% Pure", "Percy Plain", "Under_Score", "UnderXScore", "Back\\Slash", "Backslash",
+        app,
+        world.lone_clinician,
+        "100% Pure",
+        "Percy Plain",
+        "Under_Score",
+        "UnderXScore",
+        "Back\\Slash",
+        "Backslash",
     )
 
 
@@ -87,8 +95,9 @@ def test_q_filters_by_name(client, world, searchable, q, expected):
 
 
 def test_q_does_not_reach_beyond_the_care_team(client, world):
-    assert names(client.get(URL, headers=world.clinician.headers, query_string={"q": "Olive"})) \
-        == []
+    assert (
+        names(client.get(URL, headers=world.clinician.headers, query_string={"q": "Olive"})) == []
+    )
     assert names(client.get(URL, headers=world.admin.headers, query_string={"q": "olive"})) == [
         "Olive Other"
     ]
@@ -103,8 +112,15 @@ def test_q_of_201_characters_is_refused(client, world):
 def test_pages_follow_the_cursor_and_return_every_patient_once_in_name_order(app, client, world):
     # Repeated names make the id the tie-breaker, also across a page boundary.
     ids = make_patients(
-        app, world.lone_clinician,
-        "Gina Green", "Abe Adams", "Sam Same", "Cal Cole", "Sam Same", "Bea Brown", "Sam Same",
+        app,
+        world.lone_clinician,
+        "Gina Green",
+        "Abe Adams",
+        "Sam Same",
+        "Cal Cole",
+        "Sam Same",
+        "Bea Brown",
+        "Sam Same",
     )
 
     pages = collect_pages(client, URL, world.lone_clinician.headers, limit=3)
@@ -117,7 +133,13 @@ def test_pages_follow_the_cursor_and_return_every_patient_once_in_name_order(app
         (item["name"], item["id"]) for item in items
     )
     assert [item["name"] for item in items] == [
-        "Abe Adams", "Bea Brown", "Cal Cole", "Gina Green", "Sam Same", "Sam Same", "Sam Same",
+        "Abe Adams",
+        "Bea Brown",
+        "Cal Cole",
+        "Gina Green",
+        "Sam Same",
+        "Sam Same",
+        "Sam Same",
     ]
 
 
@@ -166,8 +188,7 @@ def test_a_limit_outside_1_to_100_is_refused(client, world, limit):
         pytest.param(encode_cursor({"name": "Pat"}), id="an-object"),
         pytest.param(encode_cursor(["Pat Able"]), id="too-few-values"),
         pytest.param(encode_cursor(["Pat Able", NIL_ID, "extra"]), id="too-many"),
-        pytest.param(encode_cursor([1, NIL_ID]),
-                     id="name-not-a-string"),
+        pytest.param(encode_cursor([1, NIL_ID]), id="name-not-a-string"),
         pytest.param(encode_cursor(["Pat Able", "not-a-uuid"]), id="id-not-a-uuid"),
         pytest.param(encode_cursor(["Pat Able", 5]), id="id-a-number"),
         pytest.param(encode_cursor(["Pat Able", ["a"]]), id="id-a-list"),

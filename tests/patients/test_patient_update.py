@@ -65,8 +65,9 @@ def test_care_team_and_admin_change_a_record(app, client, world, actor):
 def test_only_the_fields_sent_change(app, client, world):
     before = etag(client, world.clinician.headers, world.patient.id)
 
-    response = patch(client, world.clinician, world.patient.id, {"timezone": "Asia/Tokyo"},
-                     if_match=before)
+    response = patch(
+        client, world.clinician, world.patient.id, {"timezone": "Asia/Tokyo"}, if_match=before
+    )
 
     assert response.status_code == 200, response.get_json()
     record = response.get_json()
@@ -86,8 +87,9 @@ def test_only_the_fields_sent_change(app, client, world):
 def test_part_of_the_emergency_contact_can_change(app, client, world, contact, expected):
     before = etag(client, world.clinician.headers, world.patient.id)
 
-    response = patch(client, world.clinician, world.patient.id, {"emergency_contact": contact},
-                     if_match=before)
+    response = patch(
+        client, world.clinician, world.patient.id, {"emergency_contact": contact}, if_match=before
+    )
 
     assert response.status_code == 200, response.get_json()
     assert response.get_json()["emergency_contact"] == expected
@@ -113,11 +115,16 @@ def test_without_if_match_the_change_needs_a_precondition(app, client, world):
 
 def test_a_stale_etag_is_refused(app, client, world):
     first = etag(client, world.clinician.headers, world.patient.id)
-    assert patch(client, world.admin, world.patient.id, {"name": "Admin Edit"},
-                 if_match=first).status_code == 200
+    assert (
+        patch(
+            client, world.admin, world.patient.id, {"name": "Admin Edit"}, if_match=first
+        ).status_code
+        == 200
+    )
 
-    response = patch(client, world.clinician, world.patient.id, {"name": "Lost Update"},
-                     if_match=first)
+    response = patch(
+        client, world.clinician, world.patient.id, {"name": "Lost Update"}, if_match=first
+    )
 
     assert_problem(response, 412)
     assert stored_patient(app, world.patient.id).name == "Admin Edit"
@@ -133,8 +140,9 @@ def test_an_etag_that_does_not_match_strongly_is_refused(client, world, if_match
 def test_any_of_several_etags_may_match(client, world):
     current = etag(client, world.clinician.headers, world.patient.id)
 
-    response = patch(client, world.clinician, world.patient.id, {"name": "Listed"},
-                     if_match=f'"v0", {current}')
+    response = patch(
+        client, world.clinician, world.patient.id, {"name": "Listed"}, if_match=f'"v0", {current}'
+    )
 
     assert response.status_code == 200, response.get_json()
 
@@ -143,8 +151,9 @@ def test_any_of_several_etags_may_match(client, world):
 def test_patients_may_not_change_records_even_their_own(app, client, world, actor):
     current = etag(client, world.clinician.headers, world.patient.id)
 
-    response = patch(client, getattr(world, actor), world.patient.id, {"name": "Self Edit"},
-                     if_match=current)
+    response = patch(
+        client, getattr(world, actor), world.patient.id, {"name": "Self Edit"}, if_match=current
+    )
 
     assert_problem(response, 403)
     assert stored_patient(app, world.patient.id).name == "Pat Able"
@@ -173,8 +182,11 @@ def test_a_clinician_cannot_change_an_admin_created_patient(app, client, world):
 
 
 def test_a_non_uuid_id_is_not_found(client, world):
-    response = client.patch(f"{API}/patients/123", json={"name": "X"},
-                            headers=with_if_match(world.admin.headers, '"v1"'))
+    response = client.patch(
+        f"{API}/patients/123",
+        json={"name": "X"},
+        headers=with_if_match(world.admin.headers, '"v1"'),
+    )
 
     assert_problem(response, 404)
 
@@ -199,12 +211,19 @@ def test_changing_needs_a_token(client, world):
         pytest.param({"name": None}, "name", id="null-name"),
         pytest.param({"name": "Pat\x00"}, "name", id="nul-in-name"),
         pytest.param({"emergency_contact": None}, "emergency_contact", id="null-contact"),
-        pytest.param({"emergency_contact": {"phone": "call me"}}, "emergency_contact.phone",
-                     id="bad-phone"),
-        pytest.param({"emergency_contact": {"name": "", "phone": "+1 555 0100"}},
-                     "emergency_contact.name", id="blank-contact-name"),
-        pytest.param({"emergency_contact": {"name": "Em", "phone": "+1 555 0100", "dose": 1}},
-                     "emergency_contact.dose", id="unknown-field-in-contact"),
+        pytest.param(
+            {"emergency_contact": {"phone": "call me"}}, "emergency_contact.phone", id="bad-phone"
+        ),
+        pytest.param(
+            {"emergency_contact": {"name": "", "phone": "+1 555 0100"}},
+            "emergency_contact.name",
+            id="blank-contact-name",
+        ),
+        pytest.param(
+            {"emergency_contact": {"name": "Em", "phone": "+1 555 0100", "dose": 1}},
+            "emergency_contact.dose",
+            id="unknown-field-in-contact",
+        ),
     ],
 )
 def test_invalid_changes_are_refused_and_change_nothing(app, client, world, body, field):
@@ -223,8 +242,9 @@ def test_an_email_in_use_is_a_conflict_whatever_its_case(app, client, world, tak
     taken = getattr(world, taken_by).user.email
     current = etag(client, world.clinician.headers, world.patient.id)
 
-    response = patch(client, world.clinician, world.patient.id, {"email": taken.upper()},
-                     if_match=current)
+    response = patch(
+        client, world.clinician, world.patient.id, {"email": taken.upper()}, if_match=current
+    )
 
     assert assert_problem(response, 409)["errors"] == {"email": "Already in use."}
     assert stored_patient(app, world.patient.id).email == world.patient.user.email

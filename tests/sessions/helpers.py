@@ -17,14 +17,19 @@ from werkzeug.test import TestResponse
 from telehealth.extensions import db
 from telehealth.sessions.models import TreatmentSession
 from tests.factories import Actor, sign_in
+from tests.problems import (  # noqa: F401 - re-exported
+    INTERNALS,
+    PROBLEM_JSON,
+    PROBLEM_KEYS,
+    assert_problem,
+    assert_utc,
+    names_field,
+    parse,
+)
 
 API = "/api/v1"
 SESSIONS = f"{API}/sessions"
 CALENDAR = f"{API}/calendar.ics"
-PROBLEM_JSON = "application/problem+json"
-PROBLEM_KEYS = {"type", "title", "status", "detail"}
-# Words that would betray a stack trace, SQL or internal names in an error body.
-INTERNALS = ("traceback", "sqlalchemy", "integrityerror", "constraint", "select ", "insert ")
 
 START = "2026-12-01T14:00:00+01:00"  # 13:00 UTC, 08:00 in New York (EST, -05:00)
 MONITOR = {"name": "Sam Sitter", "phone": "+1 555 0199"}
@@ -158,34 +163,6 @@ def list_items(client: FlaskClient, actor: Actor, **query: Any) -> list[dict[str
 def count_sessions(app: Flask) -> int:
     with app.app_context():
         return db.session.query(TreatmentSession).count()
-
-
-def assert_problem(response: TestResponse, status: int, *fields: str) -> dict[str, Any]:
-    """An RFC 9457 problem with this status; on 422 its `errors` name (at least) `fields`."""
-    assert response.status_code == status, response.get_data(as_text=True)
-    assert response.mimetype == PROBLEM_JSON
-    body = response.get_json()
-    assert PROBLEM_KEYS <= body.keys(), body
-    assert body["status"] == status
-    assert all(isinstance(body[key], str) and body[key] for key in ("type", "title", "detail"))
-    text = response.get_data(as_text=True).lower()
-    assert not any(word in text for word in INTERNALS), text
-    for field in fields:
-        assert names_field(body.get("errors") or {}, field), body
-    return body  # type: ignore[no-any-return]
-
-
-def names_field(errors: dict[str, str], field: str) -> bool:
-    """`errors` has a message for `field` itself or for a part of it (`field.phone`)."""
-    return any(key == field or key.startswith(f"{field}.") for key in errors)
-
-
-def assert_utc(timestamp: str) -> None:
-    assert timestamp.endswith(("Z", "+00:00")), timestamp
-
-
-def parse(timestamp: str) -> datetime:
-    return datetime.fromisoformat(timestamp.replace("Z", "+00:00"))
 
 
 def utc(*args: int) -> datetime:
