@@ -6,6 +6,12 @@ from flask import request
 
 from telehealth.errors import PreconditionFailed, PreconditionRequired
 
+# OpenAPI: the ETag response header and the If-Match request header, declared once.
+ETAG_HEADER = {
+    "ETag": {"description": "The record's version, for If-Match.", "schema": {"type": "string"}}
+}
+IF_MATCH = {"in": "header", "name": "If-Match", "required": True, "schema": {"type": "string"}}
+
 
 def etag_of(version: int) -> str:
     return f'"v{version}"'

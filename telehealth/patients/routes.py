@@ -10,7 +10,7 @@ from flask_smorest import Blueprint
 from telehealth.accounts.models import Role
 from telehealth.audit.context import audit_resource, audited
 from telehealth.auth.roles import authenticated, me
-from telehealth.etags import etag_of
+from telehealth.etags import ETAG_HEADER, IF_MATCH, etag_of
 from telehealth.extensions import db
 from telehealth.patients import service
 from telehealth.patients.schemas import (
@@ -25,10 +25,6 @@ from telehealth.patients.schemas import (
 )
 
 blp = Blueprint("patients", __name__, url_prefix="/api/v1", description="Patients and care teams")
-
-ETAG_HEADER = {
-    "ETag": {"description": "The record's version, for If-Match.", "schema": {"type": "string"}}
-}
 
 
 @blp.post("/patients")
@@ -68,11 +64,7 @@ def get_patient(patient_id: uuid.UUID) -> Any:
 @authenticated(Role.CLINICIAN, Role.ADMIN)
 @blp.arguments(PatientPatch(partial=True))
 @blp.response(200, PatientOut, headers=ETAG_HEADER)
-@blp.doc(
-    parameters=[
-        {"in": "header", "name": "If-Match", "required": True, "schema": {"type": "string"}}
-    ]
-)
+@blp.doc(parameters=[IF_MATCH])
 def update_patient(body: dict[str, Any], patient_id: uuid.UUID) -> Any:
     """Change a patient's details. Needs `If-Match` with the current ETag (428 without, 412
     when stale)."""

@@ -12,7 +12,7 @@ from telehealth.accounts.models import Role
 from telehealth.audit.context import audit_resource, audited
 from telehealth.auth.roles import authenticated, me
 from telehealth.db import utcnow
-from telehealth.etags import etag_of
+from telehealth.etags import ETAG_HEADER, IF_MATCH, etag_of
 from telehealth.extensions import db
 from telehealth.sessions import calendar, service
 from telehealth.sessions.models import TreatmentSession
@@ -28,11 +28,6 @@ from telehealth.sessions.schemas import (
 )
 
 blp = Blueprint("sessions", __name__, url_prefix="/api/v1", description="Treatment sessions")
-
-ETAG_HEADER = {
-    "ETag": {"description": "The session's version, for If-Match.", "schema": {"type": "string"}}
-}
-IF_MATCH = {"in": "header", "name": "If-Match", "required": True, "schema": {"type": "string"}}
 
 
 def _answer(treatment: TreatmentSession) -> tuple[TreatmentSession, dict[str, str]]:
