@@ -91,6 +91,19 @@ class Config:
         "respiratory_rate_below": 10,
         "sedation_at_most": 2,
     }
+    # Measurement-based care: the PCL-5 "probable PTSD" screen cut-off (published range 31-33).
+    PCL5_CUTOFF = _env_int("PCL5_CUTOFF", 33)
+    # Shown to a patient whose check-in raises a suicidal-ideation alert. Check-ins are not
+    # monitored around the clock, so it points to help that is.
+    CRISIS_MESSAGE = os.environ.get(
+        "CRISIS_MESSAGE",
+        "Your care team has been notified and will follow up, but check-ins are not monitored "
+        "around the clock. If you are thinking about hurting yourself, call or text 988 (the "
+        "988 Suicide & Crisis Lifeline) now, any time, day or night. If you are in immediate "
+        "danger, call 911.",
+    )
+    # Idempotency keys are kept at least this long (the contract asks for 24 hours).
+    IDEMPOTENCY_TTL_HOURS = _env_int("IDEMPOTENCY_TTL_HOURS", 48)
     # How far ahead of the server clock a client's "it happened at" time may be (clock skew).
     CLOCK_SKEW_MINUTES = 5
 

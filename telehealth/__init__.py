@@ -59,13 +59,26 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from telehealth.accounts.routes import blp as clinicians
+    from telehealth.alerts.routes import blp as alerts
     from telehealth.auth.routes import blp as auth
+    from telehealth.checkins.routes import blp as checkins
+    from telehealth.instruments.routes import blp as instruments
     from telehealth.monitoring.routes import blp as monitoring
     from telehealth.observability import health
     from telehealth.patients.routes import blp as patients
     from telehealth.sessions.routes import blp as sessions
 
-    for blueprint in (health, auth, clinicians, patients, sessions, monitoring):
+    for blueprint in (
+        health,
+        auth,
+        clinicians,
+        patients,
+        sessions,
+        monitoring,
+        instruments,
+        checkins,
+        alerts,
+    ):
         api.register_blueprint(blueprint)
 
     assets = Path(swagger_ui_bundle.swagger_ui_path)

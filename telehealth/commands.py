@@ -13,6 +13,7 @@ from telehealth.accounts.models import Role, User
 from telehealth.accounts.passwords import hash_password
 from telehealth.errors import ApiError
 from telehealth.extensions import db
+from telehealth.idempotency import purge_expired
 from telehealth.patients import service as patients
 
 
@@ -76,4 +77,12 @@ def demo_data() -> None:
     )
 
 
-commands = [create_admin, demo_data]
+@click.command("purge-idempotency-keys")
+@with_appcontext
+def purge_idempotency_keys() -> None:
+    """Delete Idempotency-Key records past IDEMPOTENCY_TTL_HOURS (run it daily from cron)."""
+    with db.begin() as session:
+        click.echo(f"deleted {purge_expired(session)} expired idempotency records")
+
+
+commands = [create_admin, demo_data, purge_idempotency_keys]

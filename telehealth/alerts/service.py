@@ -1,15 +1,19 @@
-"""Raising alerts. Every trigger in the service goes through `raise_alert`."""
+"""Raising, listing and acknowledging alerts. Every trigger goes through `raise_alert`."""
 
 from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from telehealth.alerts.models import AlertKind, SafetyAlert
+from telehealth.accounts.models import User
+from telehealth.alerts.models import AlertKind, AlertStatus, SafetyAlert
 from telehealth.db import new_id, utcnow
+from telehealth.errors import Conflict, NotFound
+from telehealth.pagination import Page, SortKey, keyset_page
+from telehealth.patients.service import visible_patient_ids
 
 
 def raise_alert(
@@ -50,3 +54,48 @@ def raise_alert(
             SafetyAlert.kind == kind,
         )
     ).one()
+
+
+def visible_alerts(actor: User) -> Select[SafetyAlert]:
+    return select(SafetyAlert).where(SafetyAlert.patient_id.in_(visible_patient_ids(actor)))
+
+
+def list_alerts(
+    session: Session,
+    actor: User,
+    *,
+    limit: int,
+    cursor: str | None = None,
+    status: AlertStatus = AlertStatus.OPEN,
+) -> Page[SafetyAlert]:
+    """The care team's alerts, most urgent kind first, then oldest first."""
+    return keyset_page(
+        session,
+        visible_alerts(actor).where(SafetyAlert.status == status),
+        [
+            SortKey(SafetyAlert.priority, "priority"),
+            SortKey(SafetyAlert.created_at, "created_at"),
+            SortKey(SafetyAlert.id, "id"),
+        ],
+        limit=limit,
+        cursor=cursor,
+    )
+
+
+def acknowledge(
+    session: Session, actor: User, alert_id: uuid.UUID, note: str | None = None
+) -> SafetyAlert:
+    """A care-team clinician takes the alert on; once only (409 after)."""
+    alert = session.scalar(
+        visible_alerts(actor).where(SafetyAlert.id == alert_id).with_for_update()
+    )
+    if alert is None:
+        raise NotFound("No such alert.")
+    if alert.status is AlertStatus.ACKNOWLEDGED:
+        raise Conflict("The alert was already acknowledged.")
+    alert.status = AlertStatus.ACKNOWLEDGED
+    alert.acknowledged_by_id = actor.id
+    alert.acknowledged_at = utcnow()
+    alert.note = note
+    session.flush()
+    return alert

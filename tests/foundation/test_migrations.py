@@ -14,6 +14,12 @@ from telehealth.extensions import db
 from tests.databases import temporary_database
 
 APP_TABLES = {
+    "mood_checkins",
+    "instrument_scores",
+    "idempotency_records",
+    "treatment_sessions",
+    "monitoring_notes",
+    "safety_alerts",
     "users",
     "invitations",
     "token_families",

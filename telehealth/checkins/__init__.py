@@ -1,0 +1,1 @@
+"""Mood check-ins from patients' phones, with server-scored questionnaires."""

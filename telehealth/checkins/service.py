@@ -1,0 +1,187 @@
+"""Submitting and reading check-ins; the alerts a check-in raises."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
+from telehealth.accounts.models import User
+from telehealth.alerts.models import AlertKind, SafetyAlert
+from telehealth.alerts.service import raise_alert
+from telehealth.checkins import outcomes
+from telehealth.checkins.models import InstrumentScore, MoodCheckIn
+from telehealth.db import utcnow
+from telehealth.errors import NotFound, UnprocessableEntity
+from telehealth.instruments.definitions import INSTRUMENTS, PHQ9_SELF_HARM_ITEM
+from telehealth.pagination import Page, SortKey, keyset_page
+from telehealth.patients.service import visible_patient_ids
+from telehealth.sessions.models import TreatmentSession
+
+CHECKIN_SOURCE = "checkin"
+
+
+@dataclass
+class Submitted:
+    """A stored check-in with what it raised; reads as the check-in for the output schema."""
+
+    checkin: MoodCheckIn
+    alerts: list[SafetyAlert] = field(default_factory=list)
+    crisis_message: str | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.checkin, name)
+
+
+def submit(session: Session, patient: User, data: dict[str, Any]) -> Submitted:
+    """Store a patient's check-in, score its questionnaires and raise what they call for."""
+    _refuse_future(data["recorded_at"])
+    if data.get("session_id") is not None:
+        _require_own_session(session, patient, data["session_id"])
+    answers: dict[str, list[int]] = data.pop("instruments", None) or {}
+    checkin = MoodCheckIn(patient_id=patient.id, **data)
+    settings = current_app.config
+    for code, items in answers.items():
+        instrument = INSTRUMENTS[code]
+        score = instrument.score(items, settings)
+        checkin.scores.append(
+            InstrumentScore(
+                patient_id=patient.id,
+                instrument=code,
+                version=instrument.version,
+                recorded_at=checkin.recorded_at,
+                answers=items,
+                total=score.total,
+                band=score.band,
+                extra=score.extra,
+            )
+        )
+    session.add(checkin)
+    session.flush()
+    alerts = _raise_alerts(session, checkin, answers)
+    suicidal = any(alert.kind is AlertKind.SUICIDAL_IDEATION for alert in alerts)
+    return Submitted(checkin, alerts, settings["CRISIS_MESSAGE"] if suicidal else None)
+
+
+def _refuse_future(recorded_at: datetime) -> None:
+    skew = timedelta(minutes=current_app.config["CLOCK_SKEW_MINUTES"])
+    if recorded_at > utcnow() + skew:
+        raise UnprocessableEntity(
+            "A check-in cannot be recorded in the future.",
+            errors={"recorded_at": "Must not be in the future (check the phone's clock)."},
+        )
+
+
+def _require_own_session(session: Session, patient: User, session_id: uuid.UUID) -> None:
+    own = session.scalar(
+        select(TreatmentSession.id).where(
+            TreatmentSession.id == session_id, TreatmentSession.patient_id == patient.id
+        )
+    )
+    if own is None:
+        raise UnprocessableEntity(
+            "No such session.", errors={"session_id": "Not one of your sessions."}
+        )
+
+
+def _raise_alerts(
+    session: Session, checkin: MoodCheckIn, answers: dict[str, list[int]]
+) -> list[SafetyAlert]:
+    found: list[tuple[AlertKind, str]] = []
+    totals = {score.instrument: score.total for score in checkin.scores}
+    phq9 = answers.get("PHQ-9")
+    if phq9 is not None and phq9[PHQ9_SELF_HARM_ITEM] > 0:
+        found.append(
+            (
+                AlertKind.SUICIDAL_IDEATION,
+                "PHQ-9 item 9 (thoughts of being better off dead or of self-harm) answered "
+                f"{phq9[PHQ9_SELF_HARM_ITEM]}: clinician follow-up needed.",
+            )
+        )
+    severe = [
+        f"{code} {totals[code]}"
+        for code, threshold in (("PHQ-9", 20), ("GAD-7", 15))
+        if code in totals and totals[code] >= threshold
+    ]
+    if severe:
+        found.append((AlertKind.SEVERE_SCORE, "Review a severe score: " + ", ".join(severe)))
+    worse = _deteriorations(session, checkin, totals)
+    if worse:
+        found.append((AlertKind.DETERIORATION, "Review a deterioration: " + "; ".join(worse)))
+    return [
+        raise_alert(
+            session,
+            patient_id=checkin.patient_id,
+            kind=kind,
+            source_type=CHECKIN_SOURCE,
+            source_id=checkin.id,
+            reason=reason,
+        )
+        for kind, reason in found
+    ]
+
+
+def _deteriorations(session: Session, checkin: MoodCheckIn, totals: dict[str, int]) -> list[str]:
+    if not totals:
+        return []
+    first_start = outcomes.first_session_start(session, checkin.patient_id)
+    worse = []
+    for code, total in totals.items():
+        start = outcomes.baseline(session, checkin.patient_id, code, first_start)
+        if start is not None and total - start[1] >= outcomes.DETERIORATION_POINTS:
+            worse.append(f"{code} rose from {start[1]} (baseline) to {total}")
+    return worse
+
+
+def visible_checkins(actor: User) -> Select[MoodCheckIn]:
+    return select(MoodCheckIn).where(MoodCheckIn.patient_id.in_(visible_patient_ids(actor)))
+
+
+def get_checkin(session: Session, actor: User, checkin_id: uuid.UUID) -> MoodCheckIn:
+    checkin = session.scalar(visible_checkins(actor).where(MoodCheckIn.id == checkin_id))
+    if checkin is None:
+        raise NotFound("No such check-in.")
+    return checkin
+
+
+def list_checkins(
+    session: Session,
+    patient_id: uuid.UUID,
+    *,
+    limit: int,
+    cursor: str | None = None,
+    from_: datetime | None = None,
+    to: datetime | None = None,
+    instrument: str | None = None,
+    updated_since: datetime | None = None,
+) -> Page[MoodCheckIn]:
+    """A visible patient's check-ins (see `patients.service.get_patient`), newest first."""
+    statement = select(MoodCheckIn).where(MoodCheckIn.patient_id == patient_id)
+    if from_ is not None:
+        statement = statement.where(MoodCheckIn.recorded_at >= from_)
+    if to is not None:
+        statement = statement.where(MoodCheckIn.recorded_at < to)
+    if updated_since is not None:
+        statement = statement.where(MoodCheckIn.updated_at >= updated_since)
+    if instrument is not None:
+        statement = statement.where(
+            select(InstrumentScore.id)
+            .where(
+                InstrumentScore.checkin_id == MoodCheckIn.id,
+                InstrumentScore.instrument == instrument,
+            )
+            .exists()
+        )
+    return keyset_page(
+        session,
+        statement,
+        [SortKey(MoodCheckIn.recorded_at, "recorded_at"), SortKey(MoodCheckIn.id, "id")],
+        limit=limit,
+        cursor=cursor,
+        descending=True,
+    )

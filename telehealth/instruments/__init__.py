@@ -1,0 +1,1 @@
+"""Validated questionnaires, defined once: item text, ranges, bands and scoring."""
