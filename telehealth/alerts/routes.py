@@ -13,6 +13,7 @@ from telehealth.alerts.schemas import AcknowledgeIn, AlertOut, AlertPage, AlertQ
 from telehealth.audit.context import audit_resource, audited
 from telehealth.auth.roles import authenticated, me
 from telehealth.extensions import db
+from telehealth.monitoring.service import raise_overdue_checkpoint_alerts
 
 blp = Blueprint("alerts", __name__, url_prefix="/api/v1", description="Safety alerts")
 
@@ -24,7 +25,9 @@ blp = Blueprint("alerts", __name__, url_prefix="/api/v1", description="Safety al
 @blp.response(200, AlertPage)
 def list_alerts(query: dict[str, Any]) -> Any:
     """Alerts of the clinician's care-team patients (default: open), most urgent kind first
-    (suicidal ideation), then oldest first."""
+    (suicidal ideation), then oldest first. Overdue monitoring checkpoints of recent
+    sessions are raised as alerts first, since no background worker watches the clock."""
+    raise_overdue_checkpoint_alerts(db.session, me())
     return service.list_alerts(db.session, me(), **query)
 
 

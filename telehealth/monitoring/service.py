@@ -12,6 +12,8 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from telehealth.accounts.models import User
+from telehealth.alerts.models import AlertKind
+from telehealth.alerts.service import raise_alert
 from telehealth.db import utcnow
 from telehealth.errors import Conflict, Forbidden, NotFound, UnprocessableEntity
 from telehealth.monitoring.models import AdverseEvent, Checkpoint, MonitoringNote, NoteAmendment
@@ -19,7 +21,7 @@ from telehealth.monitoring.review import review_note
 from telehealth.pagination import Page, SortKey, keyset_page
 from telehealth.patients.service import visible_patient_ids
 from telehealth.sessions.models import SessionStatus, TreatmentSession
-from telehealth.sessions.service import get_care_team_session
+from telehealth.sessions.service import get_care_team_session, visible_sessions
 
 CLOSED_WITHOUT_TREATMENT = (SessionStatus.CANCELLED, SessionStatus.NO_SHOW)
 
@@ -172,3 +174,56 @@ def _status(
     else:
         state = "pending"
     return CheckpointStatus(name, due_at, state, note_id)
+
+
+#: How far back the overdue sweep looks: sessions that started within this window.
+OVERDUE_SWEEP_WINDOW = timedelta(hours=24)
+CHECKPOINT_SOURCE = "session_checkpoint"
+
+
+def checkpoint_source_id(session_id: uuid.UUID, checkpoint: Checkpoint) -> uuid.UUID:
+    """A stable id for one checkpoint of one session, so its overdue alert is raised once."""
+    return uuid.uuid5(session_id, checkpoint.value)
+
+
+def raise_overdue_checkpoint_alerts(session: Session, actor: User) -> None:
+    """Raise a `checkpoint_overdue` alert for each overdue checkpoint of the actor's patients'
+    recent sessions. There is no background worker: this runs when the care team reads its
+    alerts, in two queries, and raising is idempotent."""
+    now = utcnow()
+    recent = list(
+        session.scalars(
+            visible_sessions(actor).where(
+                TreatmentSession.status.not_in(CLOSED_WITHOUT_TREATMENT),
+                TreatmentSession.scheduled_start >= now - OVERDUE_SWEEP_WINDOW,
+                TreatmentSession.scheduled_start <= now,
+            )
+        )
+    )
+    if not recent:
+        return
+    recorded = {
+        (row.session_id, row.checkpoint)
+        for row in session.execute(
+            select(MonitoringNote.session_id, MonitoringNote.checkpoint).where(
+                MonitoringNote.session_id.in_([treatment.id for treatment in recent]),
+                MonitoringNote.checkpoint.is_not(None),
+            )
+        )
+    }
+    config = current_app.config
+    grace = timedelta(minutes=config["CHECKPOINT_GRACE_MINUTES"])
+    for treatment in recent:
+        for name, due_at in _due_times(treatment, config).items():
+            done = (treatment.id, name) in recorded
+            if done or due_at is None or now <= due_at + grace:
+                continue
+            raise_alert(
+                session,
+                patient_id=treatment.patient_id,
+                kind=AlertKind.CHECKPOINT_OVERDUE,
+                source_type=CHECKPOINT_SOURCE,
+                source_id=checkpoint_source_id(treatment.id, name),
+                reason=f"Review the session: the {name.value} checkpoint was due at "
+                f"{due_at.isoformat()} and no note records it.",
+            )
