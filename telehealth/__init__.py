@@ -60,8 +60,10 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from telehealth.accounts.routes import blp as clinicians
     from telehealth.alerts.routes import blp as alerts
+    from telehealth.audit.routes import blp as audit
     from telehealth.auth.routes import blp as auth
     from telehealth.checkins.routes import blp as checkins
+    from telehealth.export.routes import blp as export
     from telehealth.instruments.routes import blp as instruments
     from telehealth.monitoring.routes import blp as monitoring
     from telehealth.observability import health
@@ -78,6 +80,8 @@ def register_blueprints(app: Flask) -> None:
         instruments,
         checkins,
         alerts,
+        audit,
+        export,
     ):
         api.register_blueprint(blueprint)
 

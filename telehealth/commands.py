@@ -11,6 +11,7 @@ from sqlalchemy import select
 from telehealth.accounts import service as accounts
 from telehealth.accounts.models import Role, User
 from telehealth.accounts.passwords import hash_password
+from telehealth.audit import chain
 from telehealth.errors import ApiError
 from telehealth.extensions import db
 from telehealth.idempotency import purge_expired
@@ -85,4 +86,27 @@ def purge_idempotency_keys() -> None:
         click.echo(f"deleted {purge_expired(session)} expired idempotency records")
 
 
-commands = [create_admin, demo_data, purge_idempotency_keys]
+@click.group("audit")
+def audit() -> None:
+    """The audit trail."""
+
+
+@audit.command("verify")
+@with_appcontext
+def verify_audit_chain() -> None:
+    """Check the audit hash chain; report the first broken link and exit 1 if there is one."""
+    with db.begin() as session:
+        result = chain.verify(session)
+    if result.broken is None:
+        click.echo(f"audit chain intact: {result.checked} events verified")
+        return
+    broken = result.broken
+    click.echo(
+        f"audit chain BROKEN at event #{broken.sequence} ({broken.event_id}): {broken.reason}; "
+        f"{result.checked} events before it verified",
+        err=True,
+    )
+    raise SystemExit(1)
+
+
+commands = [create_admin, demo_data, purge_idempotency_keys, audit]

@@ -161,6 +161,11 @@ class Database:
         if session is not None:
             session.close()
 
+    def open_session(self) -> Session:
+        """A session of its own, for work that outlives the request's (a streamed response);
+        the caller closes it."""
+        return current_app.extensions["database"]["factory"]()  # type: ignore[no-any-return]
+
     @contextmanager
     def begin(self) -> Iterator[Session]:
         """A unit of work outside a request (commands, scripts): commit or roll back."""

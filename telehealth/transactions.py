@@ -12,6 +12,7 @@ import logging
 from flask import Flask, Response, g
 from sqlalchemy.exc import DBAPIError
 
+from telehealth.audit import chain
 from telehealth.errors import handle_database_unavailable
 from telehealth.extensions import db
 
@@ -27,7 +28,7 @@ def finish_request(response: Response) -> Response:
         if response.status_code >= 400 and not g.get("keep_changes"):
             session.rollback()
         if context is not None:
-            session.add(context.event(response.status_code))
+            chain.append(session, context.event(response.status_code))
         session.commit()
     except DBAPIError as error:
         session.rollback()

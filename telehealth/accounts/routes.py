@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from flask_smorest import Blueprint
@@ -13,9 +14,10 @@ from telehealth.accounts.schemas import (
     ClinicianPage,
     ClinicianQuery,
     InvitedClinicianOut,
+    UserOut,
 )
 from telehealth.audit.context import audit_resource, audited
-from telehealth.auth.roles import authenticated
+from telehealth.auth.roles import authenticated, me
 from telehealth.extensions import db
 
 blp = Blueprint("clinicians", __name__, url_prefix="/api/v1", description="Clinician accounts")
@@ -31,6 +33,19 @@ def create_clinician(body: dict[str, str]) -> Any:
     invited = service.create_clinician(db.session, **body)
     audit_resource(resource_id=invited.id)
     return invited
+
+
+@blp.post("/users/<uuid:user_id>/deactivate")
+@audited("user.deactivate", "user", resource_arg="user_id")
+@authenticated(Role.ADMIN)
+@blp.response(200, UserOut)
+def deactivate_user(user_id: uuid.UUID) -> Any:
+    """Offboard a clinician or patient: tokens stop working at once, sign-in is refused,
+    nothing is deleted, and care-team lists show them as inactive."""
+    user = service.deactivate(db.session, me(), user_id)
+    if user.role is Role.PATIENT:
+        audit_resource(patient_id=user.id)
+    return user
 
 
 @blp.get("/clinicians")

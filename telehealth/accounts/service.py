@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import uuid
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -14,8 +15,9 @@ from sqlalchemy.orm import Session
 
 from telehealth.accounts.models import Invitation, Role, User
 from telehealth.accounts.passwords import hash_password, needs_rehash, verify_password
+from telehealth.auth.tokens import revoke_all_for_user
 from telehealth.db import utcnow
-from telehealth.errors import Conflict, Unauthorized, UnprocessableEntity
+from telehealth.errors import Conflict, NotFound, Unauthorized, UnprocessableEntity
 from telehealth.pagination import Page, SortKey, keyset_page
 
 T = TypeVar("T")
@@ -132,3 +134,20 @@ def list_users(
         limit=limit,
         cursor=cursor,
     )
+
+
+def deactivate(session: Session, actor: User, user_id: uuid.UUID) -> User:
+    """Offboard an account: it cannot sign in and its tokens stop working at once (every token
+    family is revoked, and the per-request user check refuses inactive users). Nothing of the
+    record is deleted. Doing it again changes nothing."""
+    user = session.get(User, user_id, with_for_update=True)
+    if user is None:
+        raise NotFound("No such user.")
+    if user.id == actor.id:
+        raise Conflict("You cannot deactivate your own account; ask another admin.")
+    if user.is_active:
+        user.is_active = False
+        user.deactivated_at = utcnow()
+        revoke_all_for_user(session, user.id, reason="deactivated")
+        session.flush()
+    return user

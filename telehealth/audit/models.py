@@ -4,7 +4,7 @@ import enum
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Index, SmallInteger, String, event
+from sqlalchemy import BigInteger, Index, SmallInteger, String, event
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from telehealth.accounts.models import enum_column
@@ -29,6 +29,7 @@ class AuditEvent(Base):
         Index("ix_audit_events_occurred", "occurred_at", "id"),
         Index("ix_audit_events_patient_occurred", "patient_id", "occurred_at", "id"),
         Index("ix_audit_events_actor_occurred", "actor_id", "occurred_at", "id"),
+        Index("uq_audit_events_sequence", "sequence", unique=True),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
@@ -43,6 +44,10 @@ class AuditEvent(Base):
     status_code: Mapped[int] = mapped_column(SmallInteger)
     client_address: Mapped[str | None] = mapped_column(String(64))
     request_id: Mapped[str | None] = mapped_column(String(128))
+    # Tamper evidence: events form a hash chain in `sequence` order (see telehealth.audit.chain).
+    sequence: Mapped[int | None] = mapped_column(BigInteger)
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    hash: Mapped[str | None] = mapped_column(String(64))
 
 
 class AuditTrailIsAppendOnly(RuntimeError):

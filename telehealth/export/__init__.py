@@ -1,0 +1,1 @@
+"""A patient's whole record, streamed as JSON or as a FHIR R4 (R4B) Bundle."""
