@@ -39,6 +39,11 @@ class Config:
     SECRET_KEY = os.environ.get("SECRET_KEY", DEV_SECRET)
     DATABASE_URL = _database_url(f"sqlite:///{ROOT / 'instance' / 'telehealth.sqlite3'}")
     DATABASE_ECHO = False
+    # PostgreSQL connection pool per process: connections kept, extra ones allowed under load,
+    # and how many seconds a request waits for one before failing.
+    DATABASE_POOL_SIZE = _env_int("DATABASE_POOL_SIZE", 10)
+    DATABASE_MAX_OVERFLOW = _env_int("DATABASE_MAX_OVERFLOW", 10)
+    DATABASE_POOL_TIMEOUT = _env_int("DATABASE_POOL_TIMEOUT", 5)
     REDIS_URL = os.environ.get("REDIS_URL") or None
 
     MAX_CONTENT_LENGTH = _env_int("MAX_CONTENT_LENGTH", 64 * 1024)
@@ -112,7 +117,9 @@ class Config:
         return self.REDIS_URL or "memory://"
 
     def validate(self) -> None:
-        """Refuse settings that would be unsafe; overridden where stricter rules apply."""
+        """Refuse settings that would be unsafe or clinically meaningless."""
+        if not 1 <= self.PCL5_CUTOFF <= 80:
+            raise RuntimeError("PCL5_CUTOFF must be a PCL-5 total, 1-80 (published: 31-33)")
 
 
 class DevelopmentConfig(Config):
@@ -137,6 +144,7 @@ class ProductionConfig(Config):
     ENV_NAME = "production"
 
     def validate(self) -> None:
+        super().validate()
         for name in ("SECRET_KEY", "JWT_SECRET_KEY"):
             value = getattr(self, name)
             if not value or value == DEV_SECRET or len(value) < 32:

@@ -1,8 +1,9 @@
 from __future__ import annotations
 
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from marshmallow import ValidationError, fields, validate, validates_schema
+from marshmallow import ValidationError, fields, post_dump, post_load, validate, validates_schema
 
 from telehealth.checkins.models import CheckInContext
 from telehealth.instruments.definitions import INSTRUMENTS
@@ -59,6 +60,15 @@ class CheckInIn(StrictSchema):
         if problems:
             raise ValidationError({"instruments": problems})
 
+    @post_load
+    def sleep_to_one_decimal(self, data: dict[str, Any], **_kwargs: Any) -> dict[str, Any]:
+        """`sleep_hours` is stored with one decimal: round here (half up, as PostgreSQL's
+        numeric does) so the answer, its replay and what is read back agree on every backend."""
+        if data.get("sleep_hours") is not None:
+            hours = Decimal(str(data["sleep_hours"])).quantize(Decimal("0.1"), ROUND_HALF_UP)
+            data["sleep_hours"] = float(hours)
+        return data
+
 
 class ScoreOut(StrictSchema):
     total = fields.Integer(required=True)
@@ -97,6 +107,13 @@ class SubmittedCheckInOut(CheckInOut):
     crisis_message = fields.String(
         metadata={"description": "Present when the check-in raised a suicidal-ideation alert."}
     )
+
+    @post_dump
+    def only_when_raised(self, data: dict[str, Any], **_kwargs: Any) -> dict[str, Any]:
+        """Absent, not null, when no suicidal-ideation alert was raised."""
+        if data.get("crisis_message") is None:
+            data.pop("crisis_message", None)
+        return data
 
 
 class CheckInQuery(PageQuery):

@@ -149,6 +149,12 @@ GAD7 = Instrument(
         Band(10, 14, "moderate"),
         Band(15, 21, "severe"),
     ),
+    optional_items=(
+        "If you checked off any problems, how difficult have these problems made it for you "
+        "to do your work, take care of things at home, or get along with other people? "
+        "(0 Not difficult at all, 1 Somewhat difficult, 2 Very difficult, 3 Extremely "
+        "difficult; not scored)",
+    ),
     remission_below=5,
 )
 

@@ -119,3 +119,9 @@ def test_docs_page_needs_no_internet(client):
         response = client.get(source)
         assert response.status_code == 200
         response.close()
+
+
+@pytest.mark.parametrize("cutoff", [0, 81, -5])
+def test_a_pcl5_cutoff_outside_the_scale_is_refused(cutoff):
+    with pytest.raises(RuntimeError, match="PCL5_CUTOFF"):
+        load_config("test", PCL5_CUTOFF=cutoff)
