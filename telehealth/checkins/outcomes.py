@@ -8,23 +8,33 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from telehealth.checkins.models import InstrumentScore
+from telehealth.db import utcnow
 from telehealth.instruments.definitions import INSTRUMENTS, Instrument
 from telehealth.sessions.models import SessionStatus, TreatmentSession
 
 #: Totals must rise by this much over baseline to count as deterioration (PHQ-9 MCID ~5).
 DETERIORATION_POINTS = 5
 NOT_TREATMENT = (SessionStatus.CANCELLED, SessionStatus.NO_SHOW)
+BEGUN = (SessionStatus.IN_PROGRESS, SessionStatus.COMPLETED)
 
 
 def first_session_start(session: Session, patient_id: uuid.UUID) -> datetime | None:
+    """The start of the patient's first treatment session that has begun (its start has
+    come, or it was started early). A session only booked ahead has not started treatment:
+    counting it would make every score so far "before the first session", so the baseline
+    would follow the latest score and no change, response or deterioration could show."""
     return session.scalar(
         select(func.min(TreatmentSession.scheduled_start)).where(
             TreatmentSession.patient_id == patient_id,
             TreatmentSession.status.not_in(NOT_TREATMENT),
+            or_(
+                TreatmentSession.scheduled_start <= utcnow(),
+                TreatmentSession.status.in_(BEGUN),
+            ),
         )
     )
 

@@ -1,0 +1,199 @@
+"""Helpers of the safety-alert tests: URLs, triggering each kind of alert through the API (or
+straight through `raise_alert`), a frozen clock that signs actors in afresh, and reads of the
+alert list and of the stored rows."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import time_machine
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from telehealth.alerts.models import AlertKind, SafetyAlert
+from telehealth.alerts.service import raise_alert
+from telehealth.extensions import db
+from tests.factories import Actor, sign_in
+from tests.outcomes.outcome_helpers import gad7, phq9, schedule_session, submit
+
+API = "/api/v1"
+ALERTS = f"{API}/alerts"
+KINDS = [kind.value for kind in AlertKind]
+PRIORITY = {
+    "suicidal_ideation": 1,
+    "severe_score": 2,
+    "deterioration": 3,
+    "vital_sign": 4,
+    "adverse_event": 5,
+    "checkpoint_overdue": 6,
+}
+ALERT_KEYS = {
+    "id",
+    "kind",
+    "priority",
+    "patient_id",
+    "status",
+    "reason",
+    "source_type",
+    "source_id",
+    "created_at",
+    "acknowledged_by",
+    "acknowledged_at",
+    "note",
+}
+# An alert says "review this"; it never tells anyone what to do with medication.
+MEDICATION_ADVICE = re.compile(
+    r"\b(give|gave|giving|hold|holding|dose|doses|dosing|dosage|titrat\w*|administer\w*|"
+    r"withhold\w*|increase|decrease|stop|reduce)\b"
+    r"|chang\w*\s+(the\s+|their\s+|your\s+)?(medication|medicine|prescription)",
+    re.IGNORECASE,
+)
+
+
+def ack_url(alert_id: str) -> str:
+    return f"{ALERTS}/{alert_id}/acknowledge"
+
+
+def random_id() -> str:
+    return str(uuid.uuid4())
+
+
+def minutes_ago(minutes: float = 1) -> datetime:
+    return datetime.now(UTC) - timedelta(minutes=minutes)
+
+
+# --- triggers -------------------------------------------------------------------------------
+
+
+def suicidal_ideation(client: FlaskClient, patient: Actor, **kwargs: Any) -> dict[str, Any]:
+    """A check-in with PHQ-9 item 9 answered 1 and a low total (7): only this alert."""
+    return submit(client, patient, minutes_ago(), PHQ_9=phq9(7, item9=1), **kwargs)
+
+
+def severe_score(client: FlaskClient, patient: Actor, **kwargs: Any) -> dict[str, Any]:
+    """A check-in with GAD-7 15 (severe) and nothing else."""
+    return submit(client, patient, minutes_ago(), GAD_7=gad7(15), **kwargs)
+
+
+def future_session(client: FlaskClient, clinician: Actor, patient: Actor, **kwargs: Any) -> str:
+    """A session a week ahead: it has no checkpoints overdue, so it raises nothing itself."""
+    start = datetime.now(UTC).replace(microsecond=0) + timedelta(days=7)
+    return schedule_session(client, clinician, patient, start, **kwargs)
+
+
+def add_note(
+    client: FlaskClient, headers: dict[str, str], session_id: str, **fields: Any
+) -> dict[str, Any]:
+    body = {"observed_at": minutes_ago().isoformat(), "text": "x", **fields}
+    response = client.post(f"{API}/sessions/{session_id}/notes", headers=headers, json=body)
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()  # type: ignore[no-any-return]
+
+
+def vital_sign_note(
+    client: FlaskClient, headers: dict[str, str], session_id: str
+) -> dict[str, Any]:
+    return add_note(client, headers, session_id, vitals={"systolic": 170, "diastolic": 90})
+
+
+def serious_adverse_event_note(
+    client: FlaskClient, headers: dict[str, str], session_id: str, *, serious: bool = True
+) -> dict[str, Any]:
+    return add_note(
+        client,
+        headers,
+        session_id,
+        adverse_event={
+            "description": "Fainted on standing; the monitor called an ambulance.",
+            "severity": "severe",
+            "serious": serious,
+            "emergency_care": serious,
+            "action_taken": "Stayed with the patient until help came.",
+        },
+    )
+
+
+def raise_directly(
+    app: Flask,
+    patient_id: str,
+    kind: AlertKind,
+    *,
+    source_id: uuid.UUID | None = None,
+    source_type: str = "test",
+) -> str:
+    """An alert raised straight through the service (committed); its id."""
+    with app.app_context(), db.begin() as session:
+        alert = raise_alert(
+            session,
+            patient_id=uuid.UUID(patient_id),
+            kind=kind,
+            source_type=source_type,
+            source_id=source_id or uuid.uuid4(),
+            reason="Review the session.",
+        )
+        return str(alert.id)
+
+
+# --- reads ----------------------------------------------------------------------------------
+
+
+def list_page(client: FlaskClient, headers: dict[str, str], **query: Any) -> dict[str, Any]:
+    response = client.get(ALERTS, headers=headers, query_string=query)
+    assert response.status_code == 200, response.get_json()
+    body = response.get_json()
+    assert set(body) == {"items", "next_cursor"}, body
+    for item in body["items"]:
+        assert set(item) == ALERT_KEYS, item
+    return body  # type: ignore[no-any-return]
+
+
+def list_all(client: FlaskClient, headers: dict[str, str], **query: Any) -> list[dict[str, Any]]:
+    """Every alert of the list (following cursors), in the order served."""
+    items: list[dict[str, Any]] = []
+    cursor = None
+    while True:
+        page = list_page(client, headers, **query, **({"cursor": cursor} if cursor else {}))
+        items.extend(page["items"])
+        cursor = page["next_cursor"]
+        if cursor is None:
+            return items
+
+
+def stored_alerts(app: Flask, **where: Any) -> list[SafetyAlert]:
+    """Stored alerts matching `where` (attribute=value; *_id values may be strings)."""
+    criteria = {
+        key: uuid.UUID(value) if key.endswith("_id") and isinstance(value, str) else value
+        for key, value in where.items()
+    }
+    with app.app_context():
+        return list(db.session.scalars(select(SafetyAlert).filter_by(**criteria)))
+
+
+class FrozenClock:
+    """A clock frozen by `frozen`, moved only by the test; `headers` signs an actor in at the
+    current (travelled) time, since tokens issued at another time are not valid now."""
+
+    def __init__(self, app: Flask, traveller: Any) -> None:
+        self.app = app
+        self.traveller = traveller
+
+    def move_to(self, moment: datetime) -> None:
+        self.traveller.move_to(moment)
+
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+    def headers(self, actor: Actor) -> dict[str, str]:
+        return sign_in(self.app, actor.user).headers
+
+
+@contextmanager
+def frozen(app: Flask, moment: datetime) -> Iterator[FrozenClock]:
+    with time_machine.travel(moment, tick=False) as traveller:
+        yield FrozenClock(app, traveller)
