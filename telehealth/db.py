@@ -106,7 +106,15 @@ def _make_sqlite_transactional(engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def build_engine(url: str, echo: bool = False) -> Engine:
+def build_engine(
+    url: str,
+    echo: bool = False,
+    *,
+    pool_size: int = 10,
+    max_overflow: int = 10,
+    pool_timeout: float = 5,
+) -> Engine:
+    """The engine for `url`; the pool settings apply to PostgreSQL (SQLite keeps its own)."""
     if url.startswith("sqlite"):
         engine = create_engine(url, echo=echo, hide_parameters=True, **_sqlite_engine_options(url))
         _make_sqlite_transactional(engine)
@@ -117,9 +125,9 @@ def build_engine(url: str, echo: bool = False) -> Engine:
         # Bound values are health data: never let them into exception messages or logs.
         hide_parameters=True,
         pool_pre_ping=True,
-        pool_size=10,
-        max_overflow=10,
-        pool_timeout=5,
+        pool_size=pool_size,
+        max_overflow=max_overflow,
+        pool_timeout=pool_timeout,
     )
 
 
@@ -127,7 +135,13 @@ class Database:
     """The engine and session factory of one app, reachable as `db` from anywhere in a request."""
 
     def init_app(self, app: Flask) -> None:
-        engine = build_engine(app.config["DATABASE_URL"], app.config.get("DATABASE_ECHO", False))
+        engine = build_engine(
+            app.config["DATABASE_URL"],
+            app.config.get("DATABASE_ECHO", False),
+            pool_size=app.config.get("DATABASE_POOL_SIZE", 10),
+            max_overflow=app.config.get("DATABASE_MAX_OVERFLOW", 10),
+            pool_timeout=app.config.get("DATABASE_POOL_TIMEOUT", 5),
+        )
         app.extensions["database"] = {
             "engine": engine,
             "factory": sessionmaker(engine, expire_on_commit=False),
