@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Generator
+from contextlib import closing
 from dataclasses import dataclass
 
 from sqlalchemy import select, text
@@ -75,30 +76,34 @@ class Verification:
     broken: BrokenLink | None
 
 
-def _chained(session: Session, batch: int) -> Iterator[AuditEvent]:
+def _chained(session: Session, batch: int) -> Generator[AuditEvent]:
     statement = (
         select(AuditEvent)
         .where(AuditEvent.sequence.is_not(None))
         .order_by(AuditEvent.sequence)
         .execution_options(yield_per=batch)
     )
-    yield from session.scalars(statement)
+    # Closed however the walk ends: on PostgreSQL yield_per reads through a server-side cursor,
+    # which would otherwise stay open (and warn) when `verify` stops at a broken link.
+    with session.scalars(statement) as events:
+        yield from events
 
 
 def verify(session: Session, *, batch: int = 1000) -> Verification:
     """Walk the chain in order; the first event whose link or content does not check out."""
     expected_prev, expected_sequence, checked = GENESIS, 1, 0
-    for event in _chained(session, batch):
-        reason = None
-        if event.sequence != expected_sequence:
-            reason = f"expected event number {expected_sequence}; an event is missing"
-        elif event.prev_hash != expected_prev:
-            reason = "its link to the previous event does not match"
-        elif event.hash != digest(expected_prev, event):
-            reason = "its content does not match its hash (changed after it was written)"
-        if reason is not None:
-            assert event.sequence is not None
-            return Verification(checked, BrokenLink(event.sequence, str(event.id), reason))
-        checked += 1
-        expected_prev, expected_sequence = event.hash or "", expected_sequence + 1
+    with closing(_chained(session, batch)) as events:
+        for event in events:
+            reason = None
+            if event.sequence != expected_sequence:
+                reason = f"expected event number {expected_sequence}; an event is missing"
+            elif event.prev_hash != expected_prev:
+                reason = "its link to the previous event does not match"
+            elif event.hash != digest(expected_prev, event):
+                reason = "its content does not match its hash (changed after it was written)"
+            if reason is not None:
+                assert event.sequence is not None
+                return Verification(checked, BrokenLink(event.sequence, str(event.id), reason))
+            checked += 1
+            expected_prev, expected_sequence = event.hash or "", expected_sequence + 1
     return Verification(checked, None)

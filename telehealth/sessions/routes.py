@@ -55,7 +55,9 @@ def schedule_session(body: dict[str, Any]) -> Any:
 @blp.response(200, SessionPage)
 def list_sessions(query: dict[str, Any]) -> Any:
     """The caller's sessions (a clinician's care-team patients', a patient's own), by start."""
-    audit_resource(patient_id=query.get("patient_id"))
+    # A patient only ever lists their own sessions: name them, so it shows in their access log.
+    own = me().id if me().role is Role.PATIENT else None
+    audit_resource(patient_id=query.get("patient_id") or own)
     return service.list_sessions(db.session, me(), **query)
 
 
