@@ -37,10 +37,11 @@ def stream(session: Session, patient: Patient, exported_at: datetime) -> Iterato
         "patient": PatientOut().dump(patient),
     }
     yield json.dumps(head)[:-1]
+    # Monitoring notes go beside the session's own `notes` (its free text), not over it.
     yield from _array(
         "sessions",
         record.sessions_with_notes(session, patient),
-        lambda pair: {**session_out.dump(pair[0]), "notes": note_out.dump(pair[1])},
+        lambda pair: {**session_out.dump(pair[0]), "monitoring_notes": note_out.dump(pair[1])},
     )
     yield from _array("checkins", record.checkins(session, patient), CheckInOut().dump)
     yield from _array("alerts", record.alerts(session, patient), AlertOut().dump)
