@@ -125,6 +125,15 @@ def build_engine(
         # Bound values are health data: never let them into exception messages or logs.
         hide_parameters=True,
         pool_pre_ping=True,
+        # A database that accepts connections but never answers must fail fast (503), not
+        # outlive the worker timeout; keepalives find dead connections the same way.
+        connect_args={
+            "connect_timeout": 5,
+            "keepalives": 1,
+            "keepalives_idle": 30,
+            "keepalives_interval": 10,
+            "keepalives_count": 3,
+        },
         pool_size=pool_size,
         max_overflow=max_overflow,
         pool_timeout=pool_timeout,

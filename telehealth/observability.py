@@ -12,7 +12,7 @@ from flask import Flask, Response, g, request
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 from pythonjsonlogger.json import JsonFormatter
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 from sqlalchemy.exc import DBAPIError
 
 from telehealth.errors import problem
@@ -46,10 +46,18 @@ def start_request() -> None:
     g.request_id = supplied if _REQUEST_ID.match(supplied) else uuid.uuid4().hex
 
 
+def _actor_id() -> str | None:
+    """The caller's id without touching the database: a failed request's rollback has expired
+    the user object, and reloading it (`actor.id`) would query a database that may be down,
+    turning a 503 into a 500 here, after the error handlers."""
+    actor = g.get("current_actor")
+    identity = inspect(actor).identity if actor is not None else None
+    return str(identity[0]) if identity else None
+
+
 def log_request(response: Response) -> Response:
     response.headers["X-Request-ID"] = g.get("request_id", "")
     duration_ms = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000
-    actor = g.get("current_actor")
     request_log.info(
         "request",
         extra={
@@ -58,7 +66,7 @@ def log_request(response: Response) -> Response:
             "route": request.url_rule.rule if request.url_rule else None,
             "status": response.status_code,
             "duration_ms": round(duration_ms, 2),
-            "user_id": str(actor.id) if actor is not None else None,
+            "user_id": _actor_id(),
         },
     )
     return response
