@@ -12,6 +12,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.pool import NullPool
 
 SERVER_URL = os.environ.get("TEST_DATABASE_URL", "")
 
@@ -29,7 +30,11 @@ def temporary_database(prefix: str = "telehealth_test") -> Iterator[str]:
         return
     server = make_url(SERVER_URL).set(drivername="postgresql+psycopg")
     name = f"{prefix}_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    # No pool: a connection kept from before a PostgreSQL restart (the fault tests restart it)
+    # would be dead by the time the database is dropped.
+    admin = create_engine(
+        server.set(database="postgres"), isolation_level="AUTOCOMMIT", poolclass=NullPool
+    )
     with admin.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
     try:
