@@ -11,6 +11,12 @@ from typing import Any
 
 PHQ_GAD_OPTIONS = ("Not at all", "Several days", "More than half the days", "Nearly every day")
 PCL5_OPTIONS = ("Not at all", "A little bit", "Moderately", "Quite a bit", "Extremely")
+# The unscored difficulty question that closes both the PHQ-9 and the GAD-7.
+DIFFICULTY_ITEM = (
+    "If you checked off any problems, how difficult have these problems made it for you to do "
+    "your work, take care of things at home, or get along with other people? (0 Not difficult "
+    "at all, 1 Somewhat difficult, 2 Very difficult, 3 Extremely difficult; not scored)"
+)
 
 
 @dataclass(frozen=True)
@@ -117,12 +123,7 @@ PHQ9 = Instrument(
         Band(15, 19, "moderately severe"),
         Band(20, 27, "severe"),
     ),
-    optional_items=(
-        "If you checked off any problems, how difficult have these problems made it for you "
-        "to do your work, take care of things at home, or get along with other people? "
-        "(0 Not difficult at all, 1 Somewhat difficult, 2 Very difficult, 3 Extremely "
-        "difficult; not scored)",
-    ),
+    optional_items=(DIFFICULTY_ITEM,),
     remission_below=5,
 )
 
@@ -149,12 +150,7 @@ GAD7 = Instrument(
         Band(10, 14, "moderate"),
         Band(15, 21, "severe"),
     ),
-    optional_items=(
-        "If you checked off any problems, how difficult have these problems made it for you "
-        "to do your work, take care of things at home, or get along with other people? "
-        "(0 Not difficult at all, 1 Somewhat difficult, 2 Very difficult, 3 Extremely "
-        "difficult; not scored)",
-    ),
+    optional_items=(DIFFICULTY_ITEM,),
     remission_below=5,
 )
 
