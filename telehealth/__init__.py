@@ -34,12 +34,16 @@ def create_app(config: Config | str | None = None) -> Flask:
 
 def register_extensions(app: Flask) -> None:
     import telehealth.models  # noqa: F401 - every mapper configured before the first request
+    from telehealth.guards import register_request_guards
     from telehealth.observability import register_observability
+    from telehealth.openapi import OperationDocs
     from telehealth.transactions import register_transaction_boundary
 
     # Order matters for after_request hooks (last registered runs first): log, then commit.
     register_observability(app)
     register_transaction_boundary(app)
+    # before_request hooks run first-registered first: the guards once the request id is set.
+    register_request_guards(app)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).parent.parent / "migrations"))
     jwt.init_app(app)
@@ -53,6 +57,8 @@ def register_extensions(app: Flask) -> None:
                 }
             },
             "security": [{"bearerAuth": []}],
+            # Every error, header and media type each operation really answers with.
+            "extra_plugins": [OperationDocs(app)],
         },
     )
 

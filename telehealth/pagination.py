@@ -14,14 +14,15 @@ import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any, Generic, TypeVar
 
 from marshmallow import Schema, fields, validate
-from sqlalchemy import ColumnElement, Select, and_, or_
+from sqlalchemy import BigInteger, ColumnElement, Select, SmallInteger, and_, or_
 from sqlalchemy.orm import Session
 
 from telehealth.errors import UnprocessableEntity
+from telehealth.schemas import EARLIEST, LATEST
 
 T = TypeVar("T")
 
@@ -91,7 +92,7 @@ def _decode(cursor: str, keys: Sequence[SortKey]) -> list[Any]:
         if not isinstance(values, list) or len(values) != len(keys):
             raise ValueError
         return [_coerce(key, value) for key, value in zip(keys, values, strict=True)]
-    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+    except (ValueError, TypeError, OverflowError, binascii.Error, UnicodeDecodeError):
         raise UnprocessableEntity(
             "The cursor is not valid.", errors={"cursor": "Not a cursor from this list."}
         ) from None
@@ -102,9 +103,11 @@ def _coerce(key: SortKey, value: Any) -> Any:
     if value is None:
         # `_after` cannot seek past a null (`column > NULL`), so no cursor of ours holds one.
         raise ValueError
+    # A forged cursor must not carry what the database cannot compare: a time outside the
+    # range every column holds, an integer beyond the column's type, a NUL, a boolean.
     if python_type is datetime:
         parsed = datetime.fromisoformat(value)
-        if parsed.tzinfo is None:
+        if parsed.tzinfo is None or not EARLIEST <= parsed.astimezone(UTC) <= LATEST:
             raise ValueError
         return parsed
     if python_type is date:
@@ -113,9 +116,22 @@ def _coerce(key: SortKey, value: Any) -> Any:
         if not isinstance(value, str):
             raise ValueError
         return uuid.UUID(value)
-    if not isinstance(value, python_type):
+    if not isinstance(value, python_type) or isinstance(value, bool):
+        raise ValueError
+    if isinstance(value, int) and abs(value) > _largest_int(key):
+        raise ValueError
+    if isinstance(value, str) and "\x00" in value:
         raise ValueError
     return value
+
+
+def _largest_int(key: SortKey) -> int:
+    column_type = key.column.type
+    if isinstance(column_type, SmallInteger):
+        return 2**15 - 1
+    if isinstance(column_type, BigInteger):
+        return 2**63 - 1
+    return 2**31 - 1
 
 
 def _after(keys: Sequence[SortKey], values: Sequence[Any], descending: bool) -> ColumnElement[bool]:

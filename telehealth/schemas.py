@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate
@@ -17,6 +17,13 @@ class StrictSchema(Schema):
         ordered = True
 
 
+def refuse_nul(value: str) -> None:
+    """For strings that are not `Text` (credentials, filters): NUL is never a character of
+    them, and PostgreSQL refuses it in text."""
+    if "\x00" in value:
+        raise ValidationError("Must not contain NUL characters.")
+
+
 class Text(fields.String):
     """A string that is trimmed, bounded, and not blank where required."""
 
@@ -25,16 +32,45 @@ class Text(fields.String):
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
         text = super()._deserialize(value, attr, data, **kwargs)
-        if "\x00" in text:
-            raise ValidationError("Must not contain NUL characters.")
+        refuse_nul(text)
         return text.strip()
+
+
+class StrictBoolean(fields.Boolean):
+    """JSON `true` or `false` only: marshmallow's Boolean also takes 1, "yes", "on" and such."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> bool:
+        if not isinstance(value, bool):
+            raise self.make_error("invalid")
+        return value
+
+
+class StrictFloat(fields.Float):
+    """A JSON number only: marshmallow's Float also takes numeric strings ("36.6")."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> float:
+        if isinstance(value, str):
+            raise self.make_error("invalid")
+        return float(super()._deserialize(value, attr, data, **kwargs))
+
+
+# A day inside Python's datetime range: converting to any time zone and adding the few hours
+# the service adds (a session's end, monitoring checkpoints) can then never overflow.
+EARLIEST = datetime.min.replace(tzinfo=UTC) + timedelta(days=1)
+LATEST = datetime.max.replace(tzinfo=UTC) - timedelta(days=1)
 
 
 class UTCDateTime(fields.AwareDateTime):
     """RFC 3339 with an offset on the way in; UTC on the way in to the service and out."""
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> datetime:
-        return super()._deserialize(value, attr, data, **kwargs).astimezone(UTC)
+        try:
+            moment = super()._deserialize(value, attr, data, **kwargs).astimezone(UTC)
+        except OverflowError:  # e.g. 9999-12-31T23:59:59-14:00 is past the last UTC year
+            moment = None
+        if moment is None or not EARLIEST <= moment <= LATEST:
+            raise ValidationError("Must be a time between the years 0001 and 9999 (UTC).")
+        return moment
 
     def _serialize(self, value: datetime | None, attr: str | None, obj: Any, **kwargs: Any) -> Any:
         if value is not None:

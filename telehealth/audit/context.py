@@ -58,21 +58,26 @@ def audited(
     patient later calls `audit_patient()`.
     """
 
+    def begin() -> None:
+        view_args = request.view_args or {}
+        resource_id = view_args.get(resource_arg) if resource_arg else None
+        patient_id = view_args.get("patient_id")
+        g.audit = AuditContext(
+            action=action,
+            resource_type=resource_type,
+            resource_id=str(resource_id) if resource_id is not None else None,
+            patient_id=patient_id if isinstance(patient_id, uuid.UUID) else None,
+        )
+
     def decorator(view: Callable[P, R]) -> Callable[P, R]:
         @functools.wraps(view)
         def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-            view_args = request.view_args or {}
-            resource_id = view_args.get(resource_arg) if resource_arg else None
-            patient_id = view_args.get("patient_id")
-            g.audit = AuditContext(
-                action=action,
-                resource_type=resource_type,
-                resource_id=str(resource_id) if resource_id is not None else None,
-                patient_id=patient_id if isinstance(patient_id, uuid.UUID) else None,
-            )
+            begin()
             return view(*args, **kwargs)
 
         wrapper.audit_action = action  # type: ignore[attr-defined]
+        # For refusals before the view runs (telehealth.guards), so they are recorded too.
+        wrapper.audit_begin = begin  # type: ignore[attr-defined]
         return wrapper
 
     return decorator

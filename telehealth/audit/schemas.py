@@ -4,7 +4,7 @@ from marshmallow import fields, validate
 
 from telehealth.audit.models import Outcome
 from telehealth.pagination import PageQuery, page_schema
-from telehealth.schemas import StrictSchema, UTCDateTime
+from telehealth.schemas import StrictSchema, UTCDateTime, refuse_nul
 
 
 class ActorOut(StrictSchema):
@@ -35,7 +35,7 @@ class AuditEventOut(AccessLogEntryOut):
 class AuditQuery(PageQuery):
     actor_id = fields.UUID()
     patient_id = fields.UUID()
-    action = fields.String(validate=validate.Length(max=64))
+    action = fields.String(validate=[validate.Length(max=64), refuse_nul])
     outcome = fields.Enum(Outcome, by_value=True)
     from_ = UTCDateTime(data_key="from", metadata={"description": "At or after."})
     to = UTCDateTime(metadata={"description": "Before."})

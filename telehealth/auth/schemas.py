@@ -2,20 +2,20 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
-from telehealth.schemas import StrictSchema
+from telehealth.schemas import StrictSchema, refuse_nul
 
 
 class LoginIn(StrictSchema):
     # Any string: a malformed email is just another wrong email, answered with the same 401.
-    email = fields.String(required=True, validate=validate.Length(min=1, max=254))
-    password = fields.String(required=True, validate=validate.Length(min=1, max=256))
+    email = fields.String(required=True, validate=[validate.Length(min=1, max=254), refuse_nul])
+    password = fields.String(required=True, validate=[validate.Length(min=1, max=256), refuse_nul])
 
 
 class ActivateIn(StrictSchema):
-    token = fields.String(required=True, validate=validate.Length(min=1, max=256))
+    token = fields.String(required=True, validate=[validate.Length(min=1, max=256), refuse_nul])
     password = fields.String(
         required=True,
-        validate=validate.Length(max=256),
+        validate=[validate.Length(max=256), refuse_nul],
         metadata={"description": "At least 12 characters."},
     )
 

@@ -8,7 +8,7 @@ from marshmallow import ValidationError, fields, post_dump, post_load, validate,
 from telehealth.checkins.models import CheckInContext
 from telehealth.instruments.definitions import INSTRUMENTS
 from telehealth.pagination import PageQuery, page_schema
-from telehealth.schemas import StrictSchema, Text, UTCDateTime
+from telehealth.schemas import StrictFloat, StrictSchema, Text, UTCDateTime
 
 
 def _answers_problem(code: str, answers: list[int]) -> str | None:
@@ -37,7 +37,7 @@ class CheckInIn(StrictSchema):
         metadata={"description": "0 worst, 10 best."},
     )
     anxiety = fields.Integer(strict=True, allow_none=True, validate=validate.Range(min=0, max=10))
-    sleep_hours = fields.Float(allow_none=True, validate=validate.Range(min=0, max=24))
+    sleep_hours = StrictFloat(allow_none=True, validate=validate.Range(min=0, max=24))
     note = Text(max_length=2000, min_length=0, allow_none=True)
     context = fields.Enum(CheckInContext, by_value=True, load_default=CheckInContext.DAILY)
     session_id = fields.UUID(allow_none=True)

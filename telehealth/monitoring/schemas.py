@@ -12,7 +12,7 @@ from telehealth.monitoring.models import (
     Severity,
 )
 from telehealth.pagination import PageQuery, page_schema
-from telehealth.schemas import StrictSchema, Text, UTCDateTime
+from telehealth.schemas import StrictBoolean, StrictFloat, StrictSchema, Text, UTCDateTime
 
 
 def _vital(name: str, *, decimal: bool = False) -> fields.Number[Any]:
@@ -23,7 +23,7 @@ def _vital(name: str, *, decimal: bool = False) -> fields.Number[Any]:
         metadata={"description": f"Accepted range {low}-{high}."},
     )
     if decimal:
-        return fields.Float(**options)
+        return StrictFloat(**options)
     # Strict: a non-strict Integer truncates 300.5 to 300, accepting a value outside the range.
     return fields.Integer(strict=True, **options)
 
@@ -46,8 +46,8 @@ class VitalsSchema(StrictSchema):
 class AdverseEventSchema(StrictSchema):
     description = Text(max_length=2000, required=True)
     severity = fields.Enum(Severity, by_value=True, required=True)
-    serious = fields.Boolean(required=True)
-    emergency_care = fields.Boolean(required=True)
+    serious = StrictBoolean(required=True)
+    emergency_care = StrictBoolean(required=True)
     action_taken = Text(max_length=2000, min_length=0, allow_none=True)
 
 

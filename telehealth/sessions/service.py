@@ -5,7 +5,7 @@ simultaneous requests for one slot exactly one wins."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import current_app
@@ -58,6 +58,21 @@ def get_care_team_session(
     return get_session(session, actor, session_id, for_update=for_update)
 
 
+#: Sessions start within these bounds: beyond them the end or the patient's local time cannot be
+#: computed (year 1 or 9999), or the local time has an offset in seconds (local mean time before
+#: time zones), which RFC 3339 cannot write.
+EARLIEST_START = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST_START = datetime(2100, 1, 1, tzinfo=UTC)
+
+
+def _refuse_implausible_start(start: datetime) -> None:
+    if not EARLIEST_START <= start < LATEST_START:
+        raise UnprocessableEntity(
+            "A session must start between 2000 and 2099.",
+            errors={"scheduled_start": "Must be from 2000-01-01 to 2099-12-31 (UTC)."},
+        )
+
+
 def _lock_clinician(session: Session, clinician_id: uuid.UUID) -> None:
     # Patient row first (get_managed_patient), clinician row second: one order for every
     # booking, so two bookings can never wait on each other.
@@ -104,6 +119,7 @@ def schedule(
     treatment_monitor: dict[str, str],
     notes: str | None = None,
 ) -> TreatmentSession:
+    _refuse_implausible_start(scheduled_start)
     patient = get_managed_patient(session, actor, patient_id)
     _lock_clinician(session, actor.id)
     booked = TreatmentSession(
@@ -144,6 +160,7 @@ def update(
         current.treatment_monitor_name = monitor["name"]
         current.treatment_monitor_phone = monitor["phone"]
     start = changes.pop("scheduled_start", current.scheduled_start)
+    _refuse_implausible_start(start)
     duration = changes.pop("duration_minutes", current.duration_minutes)
     current.reschedule(start, duration)
     for field, value in changes.items():

@@ -1,0 +1,128 @@
+"""Checks on the raw request, before any view: what the argument parser cannot answer itself.
+
+- A body on a write must be JSON (415 otherwise): the argument parser ignores a body of any
+  other type and would load the request as if it had no fields, so a form-encoded body could
+  acknowledge an alert with none of its fields read.
+- A JSON body must be UTF-8 (RFC 8259), nest no deeper than `MAX_JSON_DEPTH`, hold no
+  number Python refuses to convert and no string that is not Unicode (400): Python's json
+  raises RecursionError on deep nesting and ValueError on integer literals beyond 4300 digits,
+  and accepts a lone surrogate escape ("\\ud800") that no database driver can encode; nothing
+  downstream catches these (the limiter's key function and the idempotency hash read the body
+  too).
+- A body sent without a Content-Length (chunked) is held to the same cap (413).
+- The query string must be UTF-8 once percent-decoded (400), instead of being read with
+  replacement characters.
+
+Malformed JSON is left to the argument parser, which answers 400 as it always has. A refusal
+here is audited like any other when the route is audited.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import unquote_to_bytes
+
+from flask import Flask, current_app, request
+from werkzeug.exceptions import (
+    BadRequest,
+    HTTPException,
+    RequestEntityTooLarge,
+    UnsupportedMediaType,
+)
+
+#: Far deeper than any body of this API (a check-in's instruments nest three levels).
+MAX_JSON_DEPTH = 32
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def inspect_json(document: Any) -> int:
+    """How deeply arrays and objects nest in `document` (a scalar is 0), walked level by level
+    rather than recursively; a string (key or value) that is not Unicode is refused on the way."""
+    depth, level = 0, [document]
+    while level:
+        for value in level:
+            if isinstance(value, str) and not _is_unicode(value):
+                raise BadRequest("The JSON body holds a string that is not Unicode.")
+        containers = [value for value in level if isinstance(value, dict | list)]
+        if containers:
+            depth += 1
+        level = [
+            child
+            for container in containers
+            for child in (
+                [*container.keys(), *container.values()]
+                if isinstance(container, dict)
+                else container
+            )
+        ]
+    return depth
+
+
+def _is_unicode(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate, from a "\\ud800" escape
+        return False
+    return True
+
+
+def _has_body() -> bool:
+    chunked = "chunked" in request.headers.get("Transfer-Encoding", "").lower()
+    return chunked or bool(request.content_length)
+
+
+def _check_query_string() -> None:
+    try:
+        unquote_to_bytes(request.query_string).decode("utf-8")
+    except UnicodeDecodeError:
+        raise BadRequest("The query string is not valid UTF-8.") from None
+
+
+def _check_body() -> None:
+    if request.method not in BODY_METHODS or not _has_body():
+        return
+    if not request.is_json:
+        raise UnsupportedMediaType("Send the body as JSON (Content-Type: application/json).")
+    raw = request.get_data(cache=True)  # 413 when the Content-Length is over the cap
+    _refuse_truncated(raw)
+    try:
+        document = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise BadRequest("The body is not valid UTF-8.") from None
+    except json.JSONDecodeError:
+        return  # malformed: the argument parser answers 400
+    except (RecursionError, ValueError):
+        raise BadRequest("The JSON body is nested too deeply or holds too long a number.") from None
+    if inspect_json(document) > MAX_JSON_DEPTH:
+        raise BadRequest(f"The JSON body nests deeper than {MAX_JSON_DEPTH} levels.")
+
+
+def _refuse_truncated(raw: bytes) -> None:
+    """Without a Content-Length (a chunked body), Werkzeug stops reading at the cap without an
+    error: what it read would pass for the whole body. One byte more on the wire is a 413."""
+    cap = request.max_content_length
+    at_cap = request.content_length is None and cap is not None and len(raw) >= cap
+    if at_cap and request.environ["wsgi.input"].read(1):
+        raise RequestEntityTooLarge()
+
+
+def _audit_refusal() -> None:
+    """Open the route's audit context, as `@audited` would have, so the refusal is recorded."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    begin = getattr(view, "audit_begin", None)
+    if begin is not None:
+        begin()
+
+
+def check_request() -> None:
+    try:
+        _check_query_string()
+        _check_body()
+    except HTTPException:
+        _audit_refusal()
+        raise
+
+
+def register_request_guards(app: Flask) -> None:
+    app.before_request(check_request)
