@@ -47,6 +47,7 @@ from telehealth import create_app
 from telehealth.accounts.models import Role
 from tests.conftest import World
 from tests.factories import Actor, sign_in
+from tests.fuzz.fuzz_figures import SENT
 
 #: Random cases per operation and actor (the examples and coverage phases add their own);
 #: `FUZZ_EXAMPLES=<n>` for a longer run.
@@ -270,6 +271,7 @@ def _send(case: Case, app: Flask, actor: Actor) -> None:
     malformed one (negative cases, the coverage phase's missing-header probe), goes as drawn,
     to be refused with 401. Sign-out and refresh spend their token: a fresh pair each time."""
     _authorize(case, app, actor)
+    SENT[f"{case.operation.method.upper()} {case.operation.path}"] += 1
     case.call_and_validate(app=app, additional_checks=[only_unstateable_rules_refused])
 
 
@@ -317,6 +319,7 @@ def test_fuzz_stateful_workflows(app: Flask, world: World, fuzz_records: Records
         def before_call(self, case: Case) -> None:
             _aim(case, fuzz_records)
             _authorize(case, app, world.clinician)
+            SENT[f"{case.operation.method.upper()} {case.operation.path}"] += 1
 
         def get_call_kwargs(self, case: Case) -> dict[str, Any]:
             return {"app": app}
