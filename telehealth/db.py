@@ -6,6 +6,7 @@ request boundary by `telehealth.transactions`; services take a session and never
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -84,6 +85,10 @@ def _sqlite_engine_options(url: str) -> dict[str, Any]:
     return options
 
 
+def _sha256_hex(value: str | None) -> str | None:
+    return None if value is None else hashlib.sha256(value.encode()).hexdigest()
+
+
 def _make_sqlite_transactional(engine: Engine) -> None:
     """Let SQLAlchemy, not pysqlite, emit BEGIN, so savepoints and rollbacks behave; switch on
     foreign keys, which SQLite leaves off by default.
@@ -100,6 +105,8 @@ def _make_sqlite_transactional(engine: Engine) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=5000")
         cursor.close()
+        # PostgreSQL has sha256() built in; the audit chain hashes in SQL on both.
+        dbapi_connection.create_function("sha256_hex", 1, _sha256_hex, deterministic=True)
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:

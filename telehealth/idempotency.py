@@ -28,6 +28,7 @@ from sqlalchemy import (
     UniqueConstraint,
     delete,
     select,
+    update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -117,15 +118,17 @@ def idempotent(view: Callable[P, Response]) -> Callable[P, Response]:
                 )
             return _replay(record)
         response = view(*args, **kwargs)
-        record = session.scalars(
-            select(IdempotencyRecord).where(
-                IdempotencyRecord.user_id == user_id, IdempotencyRecord.key == key
+        session.execute(
+            update(IdempotencyRecord)
+            .where(IdempotencyRecord.user_id == user_id, IdempotencyRecord.key == key)
+            .execution_options(synchronize_session=False)
+            .values(
+                status_code=response.status_code,
+                response_body=response.get_data(),
+                response_headers=json.dumps(
+                    {n: response.headers[n] for n in REPLAYED_HEADERS if n in response.headers}
+                ),
             )
-        ).one()
-        record.status_code = response.status_code
-        record.response_body = response.get_data()
-        record.response_headers = json.dumps(
-            {name: response.headers[name] for name in REPLAYED_HEADERS if name in response.headers}
         )
         return response
 

@@ -16,7 +16,7 @@ from telehealth.audit.schemas import AccessLogPage, AuditPage, AuditQuery
 from telehealth.auth.roles import authenticated, me
 from telehealth.extensions import db
 from telehealth.pagination import Page, PageQuery
-from telehealth.patients.service import get_patient
+from telehealth.patients.service import require_visible_patient
 
 blp = Blueprint("audit", __name__, url_prefix="/api/v1", description="Access log and audit")
 
@@ -58,8 +58,8 @@ def _with_actors(page: Page[AuditEvent]) -> Page[Entry]:
 def access_log(query: dict[str, Any], patient_id: uuid.UUID) -> Any:
     """Who read or changed this patient's record, when and what, newest first. For the
     patient, their care team and admins; reading it is logged too."""
-    patient = get_patient(db.session, me(), patient_id)
-    return _with_actors(service.access_log(db.session, patient.id, **query))
+    visible = require_visible_patient(db.session, me(), patient_id)
+    return _with_actors(service.access_log(db.session, visible, **query))
 
 
 @blp.get("/audit")

@@ -1,14 +1,16 @@
 """Measurement-based care: baseline, latest, change, response, remission and deterioration per
-instrument, from a few narrow queries on (patient, instrument, recorded_at) — never the
-patient's whole history in Python."""
+instrument, from the index on (patient, instrument, recorded_at): the totals only, never the
+check-ins themselves."""
 
 from __future__ import annotations
 
 import uuid
+from bisect import bisect_left
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Row, Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from telehealth.checkins.models import InstrumentScore
@@ -18,55 +20,50 @@ from telehealth.sessions.models import SessionStatus, TreatmentSession
 
 #: Totals must rise by this much over baseline to count as deterioration (PHQ-9 MCID ~5).
 DETERIORATION_POINTS = 5
+#: One total in a series: (instrument, recorded_at, total).
+Point = Row[str, datetime, int]
 NOT_TREATMENT = (SessionStatus.CANCELLED, SessionStatus.NO_SHOW)
 BEGUN = (SessionStatus.IN_PROGRESS, SessionStatus.COMPLETED)
 
 
-def first_session_start(session: Session, patient_id: uuid.UUID) -> datetime | None:
+def _first_session_start(patient_id: uuid.UUID) -> Select[datetime | None]:
     """The start of the patient's first treatment session that has begun (its start has
     come, or it was started early). A session only booked ahead has not started treatment:
     counting it would make every score so far "before the first session", so the baseline
     would follow the latest score and no change, response or deterioration could show."""
-    return session.scalar(
-        select(func.min(TreatmentSession.scheduled_start)).where(
-            TreatmentSession.patient_id == patient_id,
-            TreatmentSession.status.not_in(NOT_TREATMENT),
-            or_(
-                TreatmentSession.scheduled_start <= utcnow(),
-                TreatmentSession.status.in_(BEGUN),
-            ),
+    return select(func.min(TreatmentSession.scheduled_start)).where(
+        TreatmentSession.patient_id == patient_id,
+        TreatmentSession.status.not_in(NOT_TREATMENT),
+        or_(
+            TreatmentSession.scheduled_start <= utcnow(),
+            TreatmentSession.status.in_(BEGUN),
+        ),
+    )
+
+
+def baseline_totals(
+    session: Session, patient_id: uuid.UUID, codes: Iterable[str]
+) -> dict[str, int]:
+    """Each instrument's baseline total (the last score before the first session where one
+    exists, else the first score), for all of `codes` in one statement."""
+    codes = list(codes)
+    first_start = _first_session_start(patient_id).scalar_subquery()
+    columns = []
+    for code in codes:
+        scores = select(InstrumentScore.total).where(
+            InstrumentScore.patient_id == patient_id, InstrumentScore.instrument == code
         )
-    )
-
-
-def _one(
-    session: Session,
-    patient_id: uuid.UUID,
-    code: str,
-    *,
-    newest: bool,
-    before: datetime | None = None,
-) -> tuple[datetime, int] | None:
-    statement = select(InstrumentScore.recorded_at, InstrumentScore.total).where(
-        InstrumentScore.patient_id == patient_id, InstrumentScore.instrument == code
-    )
-    if before is not None:
-        statement = statement.where(InstrumentScore.recorded_at < before)
-    order = (InstrumentScore.recorded_at, InstrumentScore.id)
-    statement = statement.order_by(*(c.desc() for c in order) if newest else order).limit(1)
-    row = session.execute(statement).first()
-    return (row.recorded_at, row.total) if row else None
-
-
-def baseline(
-    session: Session, patient_id: uuid.UUID, code: str, first_start: datetime | None
-) -> tuple[datetime, int] | None:
-    """The last score before the first session where one exists, else the first score."""
-    if first_start is not None:
-        before = _one(session, patient_id, code, newest=True, before=first_start)
-        if before is not None:
-            return before
-    return _one(session, patient_id, code, newest=False)
+        before = (
+            scores.where(InstrumentScore.recorded_at < first_start)
+            .order_by(InstrumentScore.recorded_at.desc(), InstrumentScore.id.desc())
+            .limit(1)
+        )
+        first = scores.order_by(InstrumentScore.recorded_at, InstrumentScore.id).limit(1)
+        columns.append(func.coalesce(before.scalar_subquery(), first.scalar_subquery()))
+    if not columns:
+        return {}
+    row = session.execute(select(*columns)).one()
+    return {code: total for code, total in zip(codes, row, strict=True) if total is not None}
 
 
 def judge(instrument: Instrument, baseline_total: int, latest_total: int) -> dict[str, Any]:
@@ -84,18 +81,9 @@ def judge(instrument: Instrument, baseline_total: int, latest_total: int) -> dic
 
 
 def outcome(
-    session: Session, patient_id: uuid.UUID, instrument: Instrument, first_start: datetime | None
+    instrument: Instrument, series: Sequence[Point], first_start: datetime | None
 ) -> dict[str, Any]:
-    start = baseline(session, patient_id, instrument.code, first_start)
-    latest = _one(session, patient_id, instrument.code, newest=True)
-    series = session.execute(
-        select(InstrumentScore.recorded_at, InstrumentScore.total)
-        .where(
-            InstrumentScore.patient_id == patient_id,
-            InstrumentScore.instrument == instrument.code,
-        )
-        .order_by(InstrumentScore.recorded_at, InstrumentScore.id)
-    ).all()
+    """One instrument's outcome from its series, oldest first."""
     result: dict[str, Any] = {
         "baseline": None,
         "baseline_recorded_at": None,
@@ -107,20 +95,35 @@ def outcome(
         "deterioration": None,
         "series": [{"recorded_at": row.recorded_at, "total": row.total} for row in series],
     }
-    if start is not None and latest is not None:
+    if series:
+        start = series[0]
+        if first_start is not None:
+            before = bisect_left(series, first_start, key=lambda row: row.recorded_at)
+            start = series[before - 1] if before else start
+        latest = series[-1]
         result.update(
-            baseline=start[1],
-            baseline_recorded_at=start[0],
-            latest=latest[1],
-            latest_recorded_at=latest[0],
-            **judge(instrument, start[1], latest[1]),
+            baseline=start.total,
+            baseline_recorded_at=start.recorded_at,
+            latest=latest.total,
+            latest_recorded_at=latest.recorded_at,
+            **judge(instrument, start.total, latest.total),
         )
     return result
 
 
 def outcomes(session: Session, patient_id: uuid.UUID) -> dict[str, dict[str, Any]]:
-    first_start = first_session_start(session, patient_id)
+    """Every instrument's outcome: two statements, the first session's start and all the
+    patient's totals in index order (the series is the chart, so it is read whole anyway)."""
+    first_start = session.scalar(_first_session_start(patient_id))
+    rows = session.execute(
+        select(InstrumentScore.instrument, InstrumentScore.recorded_at, InstrumentScore.total)
+        .where(InstrumentScore.patient_id == patient_id)
+        .order_by(InstrumentScore.instrument, InstrumentScore.recorded_at, InstrumentScore.id)
+    ).all()
+    series: dict[str, list[Point]] = {code: [] for code in INSTRUMENTS}
+    for row in rows:
+        series[row.instrument].append(row)
     return {
-        code: outcome(session, patient_id, instrument, first_start)
+        code: outcome(instrument, series[code], first_start)
         for code, instrument in INSTRUMENTS.items()
     }

@@ -22,7 +22,7 @@ from telehealth.checkins.schemas import (
 )
 from telehealth.extensions import db
 from telehealth.idempotency import idempotent
-from telehealth.patients.service import get_patient
+from telehealth.patients.service import require_visible_patient
 
 blp = Blueprint("checkins", __name__, url_prefix="/api/v1", description="Mood check-ins")
 
@@ -62,8 +62,8 @@ def submit_checkin(body: dict[str, Any]) -> Any:
 def list_checkins(query: dict[str, Any], patient_id: uuid.UUID) -> Any:
     """A patient's check-ins, newest first; filters `from`, `to`, `instrument`,
     `updated_since`."""
-    patient = get_patient(db.session, me(), patient_id)
-    return service.list_checkins(db.session, patient.id, **query)
+    visible = require_visible_patient(db.session, me(), patient_id)
+    return service.list_checkins(db.session, visible, **query)
 
 
 @blp.get("/checkins/<uuid:checkin_id>")
@@ -84,5 +84,5 @@ def get_checkin(checkin_id: uuid.UUID) -> Any:
 def patient_outcomes(patient_id: uuid.UUID) -> Any:
     """Per instrument: baseline, latest, change, response (a 50% drop), remission (under 5 for
     PHQ-9 and GAD-7), deterioration (5 points up) and the series for a chart."""
-    patient = get_patient(db.session, me(), patient_id)
-    return outcomes.outcomes(db.session, patient.id)
+    visible = require_visible_patient(db.session, me(), patient_id)
+    return outcomes.outcomes(db.session, visible)

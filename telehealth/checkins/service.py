@@ -129,12 +129,12 @@ def _raise_alerts(
 def _deteriorations(session: Session, checkin: MoodCheckIn, totals: dict[str, int]) -> list[str]:
     if not totals:
         return []
-    first_start = outcomes.first_session_start(session, checkin.patient_id)
+    baselines = outcomes.baseline_totals(session, checkin.patient_id, totals)
     worse = []
     for code, total in totals.items():
-        start = outcomes.baseline(session, checkin.patient_id, code, first_start)
-        if start is not None and total - start[1] >= outcomes.DETERIORATION_POINTS:
-            worse.append(f"{code} rose from {start[1]} (baseline) to {total}")
+        start = baselines.get(code)
+        if start is not None and total - start >= outcomes.DETERIORATION_POINTS:
+            worse.append(f"{code} rose from {start} (baseline) to {total}")
     return worse
 
 

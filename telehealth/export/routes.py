@@ -18,7 +18,7 @@ from telehealth.db import utcnow
 from telehealth.export import fhir_format, json_format
 from telehealth.extensions import db
 from telehealth.patients.models import Patient
-from telehealth.patients.service import get_patient
+from telehealth.patients.service import require_visible_patient
 from telehealth.schemas import StrictSchema
 
 blp = Blueprint("export", __name__, url_prefix="/api/v1", description="Record export")
@@ -54,7 +54,7 @@ def export_record(query: dict[str, Any], patient_id: uuid.UUID) -> Response:
     """The patient's whole record (profile, care team, sessions with notes and amendments,
     check-ins with scores, alerts) as JSON, or with `?format=fhir` as a FHIR Bundle of type
     collection. Streamed, so a long history does not have to fit in memory."""
-    get_patient(db.session, me(), patient_id)  # 404 unless the caller may see the record
+    require_visible_patient(db.session, me(), patient_id)
     write, mimetype, extension = FORMATS[query["format"]]
     return Response(
         stream_with_context(_stream(write, patient_id)),

@@ -56,6 +56,19 @@ def get_patient(session: Session, actor: User, patient_id: uuid.UUID) -> Patient
     return patient
 
 
+def require_visible_patient(session: Session, actor: User, patient_id: uuid.UUID) -> uuid.UUID:
+    """404 unless `actor` may see the patient's record: one narrow query, for routes that
+    read the patient's data but not the record itself."""
+    visible = session.scalar(
+        select(Patient.id).where(
+            Patient.id == patient_id, Patient.id.in_(visible_patient_ids(actor))
+        )
+    )
+    if visible is None:
+        raise NotFound("No such patient.")
+    return visible
+
+
 def get_managed_patient(session: Session, actor: User, patient_id: uuid.UUID) -> Patient:
     """A patient whose record `actor` may change, locked until the request commits so that
     concurrent changes (edits, care-team moves) apply one after the other."""

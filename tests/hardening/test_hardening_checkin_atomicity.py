@@ -143,8 +143,9 @@ def _after_call(monkeypatch, owner: Any, name: str, fault: Fault) -> None:
 
 @dataclass
 class Listeners:
-    """Mapper events registered for one test, removed after it."""
+    """Mapper and engine events registered for one test, removed after it."""
 
+    engine: Any
     added: list[tuple[Any, str, Callable[..., None]]] = field(default_factory=list)
 
     def after(self, model: Any, identifier: str, fault: Fault) -> None:
@@ -154,10 +155,20 @@ class Listeners:
         event.listen(model, identifier, listener)
         self.added.append((model, identifier, listener))
 
+    def after_statement(self, starts_with: str, fault: Fault) -> None:
+        """After a statement the service sends as SQL, not through the ORM's unit of work."""
+
+        def listener(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+            if statement.lstrip().startswith(starts_with):
+                fault.step_ran()
+
+        event.listen(self.engine, "after_cursor_execute", listener)
+        self.added.append((self.engine, "after_cursor_execute", listener))
+
 
 @pytest.fixture
-def listeners() -> Iterator[Listeners]:
-    registered = Listeners()
+def listeners(app) -> Iterator[Listeners]:
+    registered = Listeners(app.extensions["database"]["engine"])
     yield registered
     for model, identifier, listener in registered.added:
         event.remove(model, identifier, listener)
@@ -187,11 +198,11 @@ def inject(step: str, fault: Fault, monkeypatch, listeners: Listeners) -> None:
     elif step == "alert":
         _after_call(monkeypatch, checkins, "raise_alert", fault)
     elif step == "idempotency-update":
-        listeners.after(IdempotencyRecord, "after_update", fault)
+        listeners.after_statement("UPDATE idempotency_records", fault)
     elif step == "audit-append":
         _after_call(monkeypatch, chain, "append", fault)
     elif step == "audit-row":
-        listeners.after(AuditEvent, "after_insert", fault)
+        listeners.after_statement("INSERT INTO audit_events", fault)
     elif step == "commit":
         _fail_commit(monkeypatch, fault)
     else:  # pragma: no cover - a typo in STEPS
