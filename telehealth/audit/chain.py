@@ -1,8 +1,8 @@
 """The audit trail as a hash chain: each event's hash covers its content and the hash before
 it, so changing, removing or reordering any event breaks every link after it.
 
-Appending takes a transaction-scoped lock on PostgreSQL (SQLite's transactions are already
-serialized), so the chain stays linear with any number of app instances.
+On PostgreSQL the database links each event as its transaction commits, under a lock, so the
+chain stays linear with any number of app instances (SQLite's transactions are serialized).
 """
 
 from __future__ import annotations
@@ -12,13 +12,9 @@ import json
 from collections.abc import Generator
 from contextlib import closing
 from dataclasses import dataclass
-from typing import Any
 
-from sqlalchemy import String, Text, cast, func, insert, literal, select, text
-from sqlalchemy.ext.compiler import compiles
+from sqlalchemy import Text, cast, func, insert, literal, select
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.compiler import SQLCompiler
-from sqlalchemy.sql.functions import FunctionElement
 
 from telehealth.audit.models import AuditEvent
 from telehealth.db import new_id, utcnow
@@ -76,36 +72,23 @@ def _around_sequence(event: AuditEvent) -> tuple[str, str]:
     return before + ',"sequence":', "," + after
 
 
-class sha256_hex(FunctionElement[str]):  # noqa: N801 - named as the SQL function it renders
-    """The hex SHA-256 of a text, in SQL (SQLite gets the function from `telehealth.db`)."""
-
-    type = String()
-    inherit_cache = True
-
-
-@compiles(sha256_hex, "postgresql")
-def _sha256_hex_postgresql(element: sha256_hex, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"encode(sha256(convert_to({compiler.process(element.clauses, **kw)}, 'UTF8')), 'hex')"
-
-
-@compiles(sha256_hex)
-def _sha256_hex_default(element: sha256_hex, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"sha256_hex({compiler.process(element.clauses, **kw)})"
-
-
 def append(session: Session, event: AuditEvent) -> AuditEvent:
-    """Link `event` to the end of the chain: one INSERT that reads the last link and hashes
-    in the database, so the chain lock is held for one statement and the commit.
+    """Add `event` to the end of the chain.
 
-    The lock comes first, in a statement of its own: under READ COMMITTED a statement sees
-    the rows committed before it began, so it must begin after the previous holder committed.
+    On PostgreSQL the event is inserted unlinked, with its canonical text around the sequence
+    number, and the database links it inside COMMIT (a deferred trigger, see the migration
+    `audit_link_at_commit`): the chain lock is held only while the database commits, never
+    while this process runs, so requests do not queue behind each other. SQLite serializes
+    transactions anyway: there one INSERT reads the last link and hashes in SQL.
     """
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHAIN_LOCK_KEY})
     event.id = event.id or new_id()
     event.occurred_at = event.occurred_at or utcnow()
     before, after = _around_sequence(event)
-    table = AuditEvent.__table__
+    given = {column: getattr(event, column) for column in CONTENT_COLUMNS}
+    if session.get_bind().dialect.name == "postgresql":
+        event.link_pending = f"{before}\n{after}"
+        session.execute(insert(AuditEvent).values(**given, link_pending=event.link_pending))
+        return event
     last = (
         select(AuditEvent.sequence, AuditEvent.hash)
         .where(AuditEvent.sequence.is_not(None))
@@ -119,17 +102,17 @@ def append(session: Session, event: AuditEvent) -> AuditEvent:
         func.coalesce(func.max(last.c.hash), GENESIS).label("hash"),
     ).subquery()
     sequence = tip.c.sequence + 1
-    given = {
-        column: literal(getattr(event, column), table.c[column].type) for column in CONTENT_COLUMNS
-    }
+    table = AuditEvent.__table__
+    values = {column: literal(value, table.c[column].type) for column, value in given.items()}
     chained = {
         "sequence": sequence,
         "prev_hash": tip.c.hash,
-        "hash": sha256_hex(tip.c.hash + before + cast(sequence, Text) + after),
+        # sha256_hex: registered on every SQLite connection by telehealth.db.
+        "hash": func.sha256_hex(tip.c.hash + before + cast(sequence, Text) + after),
     }
     row = session.execute(
         insert(AuditEvent)
-        .from_select([*given, *chained], select(*given.values(), *chained.values()))
+        .from_select([*values, *chained], select(*values.values(), *chained.values()))
         .returning(AuditEvent.sequence, AuditEvent.prev_hash, AuditEvent.hash)
     ).one()
     event.sequence, event.prev_hash, event.hash = row.sequence, row.prev_hash, row.hash

@@ -4,7 +4,7 @@ import enum
 import uuid
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Index, SmallInteger, String, event
+from sqlalchemy import BigInteger, Index, SmallInteger, String, Text, event
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from telehealth.accounts.models import enum_column
@@ -48,6 +48,9 @@ class AuditEvent(Base):
     sequence: Mapped[int | None] = mapped_column(BigInteger)
     prev_hash: Mapped[str | None] = mapped_column(String(64))
     hash: Mapped[str | None] = mapped_column(String(64))
+    #: On PostgreSQL, the event's canonical text before and after its sequence number, until
+    #: the commit links the event into the chain (and empties this).
+    link_pending: Mapped[str | None] = mapped_column(Text)
 
 
 class AuditTrailIsAppendOnly(RuntimeError):

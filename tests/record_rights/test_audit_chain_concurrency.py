@@ -1,0 +1,112 @@
+"""Many requests committing at once still leave one linear, intact chain: on PostgreSQL the
+database links each event inside COMMIT (a deferred trigger under the chain lock), on SQLite
+the application links it as it inserts. Real concurrent transactions, so these tests run
+against a database of their own, not the per-test rolled-back one."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask_migrate import upgrade
+from sqlalchemy.exc import DBAPIError
+
+from config import load_config
+from telehealth import create_app
+from telehealth.accounts.models import Role
+from telehealth.audit import chain
+from telehealth.audit.models import AuditEvent, Outcome
+from telehealth.extensions import db
+from tests.databases import backend, temporary_database
+from tests.factories import make_patient, make_user, sign_in
+
+THREADS = 16
+REQUESTS_EACH = 5
+
+
+@pytest.fixture(scope="module")
+def chain_app() -> Iterator[Flask]:
+    with temporary_database("telehealth_chain") as url:
+        app = create_app(load_config("test", DATABASE_URL=url))
+        with app.app_context():
+            upgrade()
+        yield app
+        with app.app_context():
+            db.engine.dispose()
+
+
+def _events(app: Flask) -> list[AuditEvent]:
+    with app.app_context(), db.begin() as session:
+        return list(session.scalars(sa.select(AuditEvent).order_by(AuditEvent.sequence)))
+
+
+def test_simultaneous_requests_leave_one_intact_chain(chain_app):
+    app = chain_app
+    clinician = make_user(app, Role.CLINICIAN, name="Dr. Chain")
+    patient = make_patient(app, clinician, name="Pat Chain")
+    actor = sign_in(app, clinician)
+    before = len(_events(app))
+    barrier = threading.Barrier(THREADS)
+
+    def read_many() -> list[int]:
+        client = app.test_client()
+        barrier.wait(timeout=10)
+        return [
+            client.get(f"/api/v1/patients/{patient.id}/checkins", headers=actor.headers).status_code
+            for _ in range(REQUESTS_EACH)
+        ]
+
+    with ThreadPoolExecutor(THREADS) as pool:
+        statuses = [s for batch in pool.map(lambda _: read_many(), range(THREADS)) for s in batch]
+
+    assert statuses == [200] * THREADS * REQUESTS_EACH
+    events = _events(app)
+    assert len(events) == before + THREADS * REQUESTS_EACH
+    assert [e.sequence for e in events] == list(range(1, len(events) + 1))
+    assert all(e.link_pending is None for e in events)
+    with app.app_context(), db.begin() as session:
+        verification = chain.verify(session)
+    assert verification.broken is None
+    assert verification.checked == len(events)
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(backend() != "postgresql", reason="the commit-time link is PostgreSQL's")
+def test_an_unlinked_event_is_linked_by_the_commit_and_only_by_it(chain_app):
+    """Before COMMIT the event waits unlinked; the commit fills its links; the one UPDATE
+    the append-only rule lets through cannot change what the event says."""
+    app = chain_app
+    with app.app_context(), db.begin() as session:
+        event = chain.append(
+            session,
+            AuditEvent(
+                action="test.link", resource_type="test", outcome=Outcome.SUCCESS, status_code=200
+            ),
+        )
+        pending = session.execute(
+            sa.select(AuditEvent.sequence, AuditEvent.link_pending).where(AuditEvent.id == event.id)
+        ).one()
+        assert pending.sequence is None and pending.link_pending
+    with app.app_context(), db.begin() as session:
+        linked = session.get(AuditEvent, event.id)
+        assert linked is not None and linked.sequence and linked.link_pending is None
+        assert linked.hash == chain.digest(linked.prev_hash or "", linked)
+
+    forge = AuditEvent(
+        action="test.forge", resource_type="test", outcome=Outcome.SUCCESS, status_code=200
+    )
+    with (
+        app.app_context(),
+        pytest.raises(DBAPIError, match="append-only"),
+        db.begin() as session,
+    ):
+        chain.append(session, forge)
+        session.execute(
+            sa.update(AuditEvent)
+            .where(AuditEvent.id == forge.id)
+            .values(status_code=500, sequence=10**9, prev_hash="0" * 64, link_pending=None)
+        )
