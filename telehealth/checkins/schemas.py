@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import UTC
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -128,6 +129,26 @@ class SeriesPointOut(StrictSchema):
     total = fields.Integer(required=True)
 
 
+class Series(fields.List):
+    """The points of a chart, written without a schema dump per point (a year of daily scores
+    would otherwise spend most of the request in marshmallow); documented as the list of
+    `SeriesPointOut` it is, and written exactly as that schema would write it."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(fields.Nested(SeriesPointOut), **kwargs)
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> Any:
+        if value is None:
+            return None
+        return [
+            {
+                "recorded_at": point["recorded_at"].astimezone(UTC).isoformat(),
+                "total": point["total"],
+            }
+            for point in value
+        ]
+
+
 class OutcomeOut(StrictSchema):
     baseline = fields.Integer(allow_none=True, required=True)
     baseline_recorded_at = UTCDateTime(allow_none=True, required=True)
@@ -137,7 +158,7 @@ class OutcomeOut(StrictSchema):
     response = fields.Boolean(allow_none=True, required=True)
     remission = fields.Boolean(allow_none=True, required=True)
     deterioration = fields.Boolean(allow_none=True, required=True)
-    series = fields.List(fields.Nested(SeriesPointOut), required=True)
+    series = Series(required=True)
 
 
 OutcomesOut = StrictSchema.from_dict(
