@@ -18,7 +18,7 @@ from datetime import UTC, date, datetime
 from typing import Any, Generic, TypeVar
 
 from marshmallow import Schema, fields, validate
-from sqlalchemy import BigInteger, ColumnElement, Select, SmallInteger, and_, or_
+from sqlalchemy import BigInteger, ColumnElement, Select, SmallInteger, and_, or_, select, true
 from sqlalchemy.orm import Session
 
 from telehealth.errors import UnprocessableEntity
@@ -163,3 +163,62 @@ def keyset_page(
         rows = rows[:limit]
         next_cursor = _encode([key.value_of(rows[-1]) for key in keys])
     return Page(rows, next_cursor)
+
+
+@dataclass(frozen=True)
+class Groups:
+    """The rows a caller may list fall into groups they may see (a clinician's care-team
+    patients): `column` names a row's group, `ids` selects the visible groups."""
+
+    column: Any
+    ids: Select[Any]
+
+
+def keyset_page_in_groups(
+    session: Session,
+    statement: Select[Any],
+    conditions: Sequence[ColumnElement[bool]],
+    keys: Sequence[SortKey],
+    groups: Groups,
+    *,
+    limit: int,
+    cursor: str | None = None,
+) -> Page[Any]:
+    """`keyset_page` over the rows of the visible groups that meet `conditions`.
+
+    `group IN (visible groups) ORDER BY key LIMIT n` makes PostgreSQL gather and sort every
+    visible row, which grows with the history. Instead each group's first n rows after the
+    cursor are read by its own index seek (a LATERAL join), and only those are merged: the work
+    is bounded by groups x page size, however long the history. SQLite has no LATERAL, and is
+    not where histories grow: there the plain query runs.
+    """
+    bound = list(conditions)
+    if cursor:
+        bound.append(_after(keys, _decode(cursor, keys), descending=False))
+    if session.get_bind().dialect.name != "postgresql":
+        return keyset_page(
+            session, statement.where(groups.column.in_(groups.ids), *bound), keys, limit=limit
+        )
+    visible = groups.ids.subquery()
+    (group_id,) = visible.c
+    (entity,) = statement.column_descriptions
+    table = entity["entity"].__table__
+    (key,) = table.primary_key.columns
+    first_rows = (
+        select(*(k.column for k in keys))
+        .where(groups.column == group_id, *bound)
+        .order_by(*(k.column.asc() for k in keys))
+        .limit(limit + 1)
+        .correlate(visible)
+        .lateral()
+    )
+    # The page's keys are chosen among the candidates from the index alone; only then are
+    # its rows read.
+    candidates = (
+        select(first_rows.c[key.name])
+        .select_from(visible)
+        .join(first_rows, true())
+        .order_by(*(first_rows.c[k.column.key].asc() for k in keys))
+        .limit(limit + 1)
+    )
+    return keyset_page(session, statement.where(key.in_(candidates)), keys, limit=limit)

@@ -129,7 +129,7 @@ class SeriesPointOut(StrictSchema):
     total = fields.Integer(required=True)
 
 
-class Series(fields.List):
+class Series(fields.List[Any]):
     """The points of a chart, written without a schema dump per point (a year of daily scores
     would otherwise spend most of the request in marshmallow); documented as the list of
     `SeriesPointOut` it is, and written exactly as that schema would write it."""

@@ -16,7 +16,7 @@ from telehealth.accounts.models import Role, User
 from telehealth.db import utcnow
 from telehealth.errors import Conflict, NotFound, UnprocessableEntity
 from telehealth.etags import require_if_match
-from telehealth.pagination import Page, SortKey, keyset_page
+from telehealth.pagination import Groups, Page, SortKey, keyset_page_in_groups
 from telehealth.patients.models import Patient
 from telehealth.patients.service import get_managed_patient, visible_patient_ids
 from telehealth.sessions.models import SessionStatus, SessionTransition, TreatmentSession
@@ -238,24 +238,26 @@ def list_sessions(
     to: datetime | None = None,
     updated_since: datetime | None = None,
 ) -> Page[TreatmentSession]:
-    statement = visible_sessions(actor).options(selectinload(TreatmentSession.transitions))
+    conditions = []
     if patient_id is not None:
-        statement = statement.where(TreatmentSession.patient_id == patient_id)
+        conditions.append(TreatmentSession.patient_id == patient_id)
     if status is not None:
-        statement = statement.where(TreatmentSession.status == status)
+        conditions.append(TreatmentSession.status == status)
     if from_ is not None:
-        statement = statement.where(TreatmentSession.scheduled_start >= from_)
+        conditions.append(TreatmentSession.scheduled_start >= from_)
     if to is not None:
-        statement = statement.where(TreatmentSession.scheduled_start < to)
+        conditions.append(TreatmentSession.scheduled_start < to)
     if updated_since is not None:
-        statement = statement.where(TreatmentSession.updated_at >= updated_since)
-    return keyset_page(
+        conditions.append(TreatmentSession.updated_at >= updated_since)
+    return keyset_page_in_groups(
         session,
-        statement,
+        select(TreatmentSession).options(selectinload(TreatmentSession.transitions)),
+        conditions,
         [
             SortKey(TreatmentSession.scheduled_start, "scheduled_start"),
             SortKey(TreatmentSession.id, "id"),
         ],
+        Groups(TreatmentSession.patient_id, visible_patient_ids(actor)),
         limit=limit,
         cursor=cursor,
     )

@@ -297,3 +297,37 @@ def test_the_default_page_size_is_50(app, client, world):
 
     assert len(page["items"]) == 50
     assert page["next_cursor"]
+
+
+@pytest.mark.parametrize("limit", [1, 2, 3, 7])
+def test_pages_across_many_patients_merge_into_one_order(app, client, world, limit):
+    """A clinician's list draws on every care-team patient (on PostgreSQL each patient's
+    first rows are read by their own index seek and merged): the pages, followed to the end,
+    are every session once, in (start, id) order, ties across patients included."""
+    helper = world.other_clinician
+    patients = [make_patient(app, world.clinician.user, name=f"Pat {i}") for i in range(4)]
+    for patient in patients:
+        added = client.put(
+            f"{API}/patients/{patient.id}/care-team/{helper.user.id}",
+            headers=world.clinician.headers,
+        )
+        assert added.status_code in (200, 201, 204), added.get_json()
+    mine = []
+    for day in range(3):
+        for i, patient in enumerate(patients):
+            start = f"2026-12-{day + 1:02d}T{8 + 3 * i:02d}:00:00Z"
+            mine.append(scheduled(client, world.clinician, str(patient.id), start, 60))
+        # The same moments again, run by the other clinician for the other patients: ties.
+        for i, patient in enumerate(reversed(patients)):
+            start = f"2026-12-{day + 1:02d}T{8 + 3 * i:02d}:00:00Z"
+            mine.append(scheduled(client, helper, str(patient.id), start, 60))
+    expected = sorted(mine, key=lambda s: (parse(s["scheduled_start"]), s["id"]))
+
+    assert ids(collect_pages(client, world.clinician, limit)) == ids(expected)
+    assert ids(collect_pages(client, world.clinician, limit, patient_id=str(patients[1].id))) == [
+        s["id"] for s in expected if s["patient_id"] == str(patients[1].id)
+    ]
+    later = [s for s in expected if parse(s["scheduled_start"]) >= utc(2026, 12, 2)]
+    assert ids(
+        collect_pages(client, world.clinician, limit, **{"from": "2026-12-02T00:00:00Z"})
+    ) == ids(later)
