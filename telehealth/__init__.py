@@ -11,10 +11,12 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from config import Config, load_config
 from telehealth.errors import register_error_handlers
 from telehealth.extensions import api, db, jwt, limiter, migrate
+from telehealth.jsonio import OrjsonProvider
 
 
 def create_app(config: Config | str | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
+    app.json = OrjsonProvider(app)
     settings = config if isinstance(config, Config) else load_config(config)
     app.config.from_object(settings)
     if app.config["DATABASE_URL"].startswith("sqlite:///"):
