@@ -8,9 +8,10 @@ import uuid
 from bisect import bisect_left
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Row, Select, func, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from telehealth.checkins.models import InstrumentScore
@@ -20,8 +21,8 @@ from telehealth.sessions.models import SessionStatus, TreatmentSession
 
 #: Totals must rise by this much over baseline to count as deterioration (PHQ-9 MCID ~5).
 DETERIORATION_POINTS = 5
-#: One total in a series: (instrument, recorded_at, total).
-Point = Row[str, datetime, int]
+#: One point of a series: (recorded_at, total).
+Point = tuple[datetime, int]
 NOT_TREATMENT = (SessionStatus.CANCELLED, SessionStatus.NO_SHOW)
 BEGUN = (SessionStatus.IN_PROGRESS, SessionStatus.COMPLETED)
 
@@ -93,20 +94,20 @@ def outcome(
         "response": None,
         "remission": None,
         "deterioration": None,
-        "series": [{"recorded_at": row.recorded_at, "total": row.total} for row in series],
+        "series": series,
     }
     if series:
         start = series[0]
         if first_start is not None:
-            before = bisect_left(series, first_start, key=lambda row: row.recorded_at)
+            before = bisect_left(series, first_start, key=itemgetter(0))
             start = series[before - 1] if before else start
         latest = series[-1]
         result.update(
-            baseline=start.total,
-            baseline_recorded_at=start.recorded_at,
-            latest=latest.total,
-            latest_recorded_at=latest.recorded_at,
-            **judge(instrument, start.total, latest.total),
+            baseline=start[1],
+            baseline_recorded_at=start[0],
+            latest=latest[1],
+            latest_recorded_at=latest[0],
+            **judge(instrument, start[1], latest[1]),
         )
     return result
 
@@ -119,10 +120,10 @@ def outcomes(session: Session, patient_id: uuid.UUID) -> dict[str, dict[str, Any
         select(InstrumentScore.instrument, InstrumentScore.recorded_at, InstrumentScore.total)
         .where(InstrumentScore.patient_id == patient_id)
         .order_by(InstrumentScore.instrument, InstrumentScore.recorded_at, InstrumentScore.id)
-    ).all()
+    )
     series: dict[str, list[Point]] = {code: [] for code in INSTRUMENTS}
-    for row in rows:
-        series[row.instrument].append(row)
+    for code, recorded_at, total in rows:
+        series[code].append((recorded_at, total))
     return {
         code: outcome(instrument, series[code], first_start)
         for code, instrument in INSTRUMENTS.items()

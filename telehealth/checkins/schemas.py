@@ -130,9 +130,9 @@ class SeriesPointOut(StrictSchema):
 
 
 class Series(fields.List[Any]):
-    """The points of a chart, written without a schema dump per point (a year of daily scores
-    would otherwise spend most of the request in marshmallow); documented as the list of
-    `SeriesPointOut` it is, and written exactly as that schema would write it."""
+    """The points of a chart, (recorded_at, total) pairs, written without a schema dump per
+    point (a year of daily scores would otherwise spend most of the request in marshmallow);
+    documented as the list of `SeriesPointOut` it is, and written as that schema writes it."""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(fields.Nested(SeriesPointOut), **kwargs)
@@ -141,11 +141,7 @@ class Series(fields.List[Any]):
         if value is None:
             return None
         return [
-            {
-                "recorded_at": point["recorded_at"].astimezone(UTC).isoformat(),
-                "total": point["total"],
-            }
-            for point in value
+            {"recorded_at": at.astimezone(UTC).isoformat(), "total": total} for at, total in value
         ]
 
 

@@ -13,7 +13,9 @@ def test_the_fast_series_writes_what_the_point_schema_writes():
         {"recorded_at": datetime(2026, 1, 2, tzinfo=UTC) + timedelta(microseconds=7), "total": 0},
     ]
 
-    written = OutcomeOut().fields["series"].serialize("series", {"series": points})
+    pairs = [(point["recorded_at"], point["total"]) for point in points]
+
+    written = OutcomeOut().fields["series"].serialize("series", {"series": pairs})
 
     assert written == SeriesPointOut(many=True).dump(points)
     assert written[0] == {"recorded_at": "2026-01-02T04:30:00+00:00", "total": 27}
