@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Select, select
+from sqlalchemy import Select, insert, select
 from sqlalchemy.orm import Session
 
 from telehealth.accounts.models import User
@@ -16,7 +16,7 @@ from telehealth.alerts.models import AlertKind, SafetyAlert
 from telehealth.alerts.service import raise_alert
 from telehealth.checkins import outcomes
 from telehealth.checkins.models import InstrumentScore, MoodCheckIn
-from telehealth.db import utcnow
+from telehealth.db import new_id, utcnow
 from telehealth.errors import NotFound, UnprocessableEntity
 from telehealth.instruments.definitions import INSTRUMENTS, PHQ9_SELF_HARM_ITEM
 from telehealth.pagination import Page, SortKey, keyset_page
@@ -44,13 +44,18 @@ def submit(session: Session, patient: User, data: dict[str, Any]) -> Submitted:
     if data.get("session_id") is not None:
         _require_own_session(session, patient, data["session_id"])
     answers: dict[str, list[int]] = data.pop("instruments", None) or {}
-    checkin = MoodCheckIn(patient_id=patient.id, **data)
+    now = utcnow()
+    checkin = MoodCheckIn(
+        id=new_id(), patient_id=patient.id, received_at=now, updated_at=now, **data
+    )
     settings = current_app.config
     for code, items in answers.items():
         instrument = INSTRUMENTS[code]
         score = instrument.score(items, settings)
         checkin.scores.append(
             InstrumentScore(
+                id=new_id(),
+                checkin_id=checkin.id,
                 patient_id=patient.id,
                 instrument=code,
                 version=instrument.version,
@@ -61,11 +66,23 @@ def submit(session: Session, patient: User, data: dict[str, Any]) -> Submitted:
                 extra=score.extra,
             )
         )
-    session.add(checkin)
-    session.flush()
+    # Plain INSERTs (the scores in one statement): the objects only carry the answer, so
+    # the ORM's per-object bookkeeping would be all cost and no use.
+    session.execute(insert(MoodCheckIn).values(_columns(checkin)))
+    if checkin.scores:
+        session.execute(insert(InstrumentScore), [_columns(score) for score in checkin.scores])
     alerts = _raise_alerts(session, checkin, answers)
     suicidal = any(alert.kind is AlertKind.SUICIDAL_IDEATION for alert in alerts)
     return Submitted(checkin, alerts, settings["CRISIS_MESSAGE"] if suicidal else None)
+
+
+def _columns(record: MoodCheckIn | InstrumentScore) -> dict[str, Any]:
+    """The column values set on a new, unsaved record."""
+    return {
+        column.key: record.__dict__[column.key]
+        for column in record.__mapper__.column_attrs
+        if column.key in record.__dict__
+    }
 
 
 def _refuse_future(recorded_at: datetime) -> None:

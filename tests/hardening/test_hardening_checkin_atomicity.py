@@ -143,17 +143,10 @@ def _after_call(monkeypatch, owner: Any, name: str, fault: Fault) -> None:
 
 @dataclass
 class Listeners:
-    """Mapper and engine events registered for one test, removed after it."""
+    """Engine events registered for one test, removed after it."""
 
     engine: Any
     added: list[tuple[Any, str, Callable[..., None]]] = field(default_factory=list)
-
-    def after(self, model: Any, identifier: str, fault: Fault) -> None:
-        def listener(*_args: Any) -> None:
-            fault.step_ran()
-
-        event.listen(model, identifier, listener)
-        self.added.append((model, identifier, listener))
 
     def after_statement(self, starts_with: str, fault: Fault) -> None:
         """After a statement the service sends as SQL, not through the ORM's unit of work."""
@@ -191,10 +184,9 @@ def inject(step: str, fault: Fault, monkeypatch, listeners: Listeners) -> None:
     if step == "claim-key":
         _after_call(monkeypatch, idempotency, "_claim", fault)
     elif step == "checkin-row":
-        listeners.after(MoodCheckIn, "after_insert", fault)
+        listeners.after_statement("INSERT INTO mood_checkins", fault)
     elif step == "score-rows":
-        fault.after = 2  # after the last of the two score rows
-        listeners.after(InstrumentScore, "after_insert", fault)
+        listeners.after_statement("INSERT INTO instrument_scores", fault)  # both, one statement
     elif step == "alert":
         _after_call(monkeypatch, checkins, "raise_alert", fault)
     elif step == "idempotency-update":
