@@ -17,7 +17,7 @@ import re
 import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import ParamSpec
+from typing import Any, ParamSpec, cast
 
 from flask import Response, current_app, request
 from sqlalchemy import (
@@ -25,7 +25,9 @@ from sqlalchemy import (
     LargeBinary,
     SmallInteger,
     String,
+    Table,
     UniqueConstraint,
+    bindparam,
     delete,
     select,
     update,
@@ -66,14 +68,39 @@ def _request_hash() -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+def _claim_statement(dialect: Any) -> Any:
+    table = cast(Table, IdempotencyRecord.__table__)
+    return (
+        dialect.insert(table)
+        .on_conflict_do_nothing(index_elements=["user_id", "key"])
+        .returning(table.c.id)
+    )
+
+
+#: Built once per dialect: every retryable write runs one.
+CLAIM = {"postgresql": _claim_statement(postgresql), "sqlite": _claim_statement(sqlite)}
+FINISH = (
+    update(cast(Table, IdempotencyRecord.__table__))
+    .where(IdempotencyRecord.user_id == bindparam("owner"), IdempotencyRecord.key == bindparam("k"))
+    .values(
+        status_code=bindparam("status_code"),
+        response_body=bindparam("response_body"),
+        response_headers=bindparam("response_headers"),
+    )
+)
+
+
 def _claim(session: Session, user_id: uuid.UUID, key: str, digest: str) -> bool:
     """Insert the key's row; False when it already exists (committed by an earlier request)."""
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     inserted = session.execute(
-        dialect.insert(IdempotencyRecord)
-        .values(id=new_id(), user_id=user_id, key=key, request_hash=digest, created_at=utcnow())
-        .on_conflict_do_nothing(index_elements=["user_id", "key"])
-        .returning(IdempotencyRecord.id)
+        CLAIM[session.get_bind().dialect.name],
+        {
+            "id": new_id(),
+            "user_id": user_id,
+            "key": key,
+            "request_hash": digest,
+            "created_at": utcnow(),
+        },
     ).scalar_one_or_none()
     return inserted is not None
 
@@ -119,16 +146,16 @@ def idempotent(view: Callable[P, Response]) -> Callable[P, Response]:
             return _replay(record)
         response = view(*args, **kwargs)
         session.execute(
-            update(IdempotencyRecord)
-            .where(IdempotencyRecord.user_id == user_id, IdempotencyRecord.key == key)
-            .execution_options(synchronize_session=False)
-            .values(
-                status_code=response.status_code,
-                response_body=response.get_data(),
-                response_headers=json.dumps(
+            FINISH,
+            {
+                "owner": user_id,
+                "k": key,
+                "status_code": response.status_code,
+                "response_body": response.get_data(),
+                "response_headers": json.dumps(
                     {n: response.headers[n] for n in REPLAYED_HEADERS if n in response.headers}
                 ),
-            )
+            },
         )
         return response
 

@@ -12,15 +12,18 @@ import json
 from collections.abc import Generator
 from contextlib import closing
 from dataclasses import dataclass
+from typing import cast
 
-from sqlalchemy import Text, cast, func, insert, literal, select
+from sqlalchemy import Table, Text, func, insert, literal, select
+from sqlalchemy import cast as sql_cast
 from sqlalchemy.orm import Session
 
 from telehealth.audit.models import AuditEvent
 from telehealth.db import new_id, utcnow
 
 GENESIS = "0" * 64
-#: An arbitrary, fixed key for pg_advisory_xact_lock: "the audit chain".
+#: The key of the chain lock, pg_advisory_xact_lock, which the commit-time link trigger takes
+#: (migration `audit_link_at_commit` writes the number out).
 CHAIN_LOCK_KEY = 7_311_020_261_121
 
 
@@ -39,6 +42,10 @@ CONTENT_COLUMNS = (
     "client_address",
     "request_id",
 )
+
+
+#: Built once, run on every audited request (a Core INSERT: no ORM bookkeeping).
+INSERT_EVENT = cast(Table, AuditEvent.__table__).insert()
 
 
 def _canonical(event: AuditEvent, sequence: int | None) -> str:
@@ -87,7 +94,7 @@ def append(session: Session, event: AuditEvent) -> AuditEvent:
     given = {column: getattr(event, column) for column in CONTENT_COLUMNS}
     if session.get_bind().dialect.name == "postgresql":
         event.link_pending = f"{before}\n{after}"
-        session.execute(insert(AuditEvent).values(**given, link_pending=event.link_pending))
+        session.execute(INSERT_EVENT, {**given, "link_pending": event.link_pending})
         return event
     last = (
         select(AuditEvent.sequence, AuditEvent.hash)
@@ -108,7 +115,7 @@ def append(session: Session, event: AuditEvent) -> AuditEvent:
         "sequence": sequence,
         "prev_hash": tip.c.hash,
         # sha256_hex: registered on every SQLite connection by telehealth.db.
-        "hash": func.sha256_hex(tip.c.hash + before + cast(sequence, Text) + after),
+        "hash": func.sha256_hex(tip.c.hash + before + sql_cast(sequence, Text) + after),
     }
     row = session.execute(
         insert(AuditEvent)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from flask import current_app
-from sqlalchemy import Select, insert, select
+from sqlalchemy import Select, Table, select
 from sqlalchemy.orm import Session
 
 from telehealth.accounts.models import User
@@ -24,6 +24,8 @@ from telehealth.patients.service import visible_patient_ids
 from telehealth.sessions.models import TreatmentSession
 
 CHECKIN_SOURCE = "checkin"
+INSERT_CHECKIN = cast(Table, MoodCheckIn.__table__).insert()
+INSERT_SCORE = cast(Table, InstrumentScore.__table__).insert()
 
 
 @dataclass
@@ -68,9 +70,9 @@ def submit(session: Session, patient: User, data: dict[str, Any]) -> Submitted:
         )
     # Plain INSERTs (the scores in one statement): the objects only carry the answer, so
     # the ORM's per-object bookkeeping would be all cost and no use.
-    session.execute(insert(MoodCheckIn).values(_columns(checkin)))
+    session.execute(INSERT_CHECKIN, _columns(checkin))
     if checkin.scores:
-        session.execute(insert(InstrumentScore), [_columns(score) for score in checkin.scores])
+        session.execute(INSERT_SCORE, [_columns(score) for score in checkin.scores])
     alerts = _raise_alerts(session, checkin, answers)
     suicidal = any(alert.kind is AlertKind.SUICIDAL_IDEATION for alert in alerts)
     return Submitted(checkin, alerts, settings["CRISIS_MESSAGE"] if suicidal else None)
