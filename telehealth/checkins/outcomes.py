@@ -4,6 +4,7 @@ check-ins themselves."""
 
 from __future__ import annotations
 
+import functools
 import uuid
 from bisect import bisect_left
 from collections.abc import Iterable, Sequence
@@ -11,11 +12,11 @@ from datetime import datetime
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, Uuid, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from telehealth.checkins.models import InstrumentScore
-from telehealth.db import utcnow
+from telehealth.db import UTCDateTime, utcnow
 from telehealth.instruments.definitions import INSTRUMENTS, Instrument
 from telehealth.sessions.models import SessionStatus, TreatmentSession
 
@@ -27,32 +28,35 @@ NOT_TREATMENT = (SessionStatus.CANCELLED, SessionStatus.NO_SHOW)
 BEGUN = (SessionStatus.IN_PROGRESS, SessionStatus.COMPLETED)
 
 
-def _first_session_start(patient_id: uuid.UUID) -> Select[datetime | None]:
-    """The start of the patient's first treatment session that has begun (its start has
-    come, or it was started early). A session only booked ahead has not started treatment:
-    counting it would make every score so far "before the first session", so the baseline
-    would follow the latest score and no change, response or deterioration could show."""
-    return select(func.min(TreatmentSession.scheduled_start)).where(
-        TreatmentSession.patient_id == patient_id,
-        TreatmentSession.status.not_in(NOT_TREATMENT),
-        or_(
-            TreatmentSession.scheduled_start <= utcnow(),
-            TreatmentSession.status.in_(BEGUN),
-        ),
-    )
+#: The statements below are built once, with the patient and the time bound at run time.
+PATIENT = bindparam("patient_id", type_=Uuid())
+NOW = bindparam("now", type_=UTCDateTime())
+
+#: The start of the patient's first treatment session that has begun (its start has come,
+#: or it was started early). A session only booked ahead has not started treatment: counting
+#: it would make every score so far "before the first session", so the baseline would follow
+#: the latest score and no change, response or deterioration could show.
+FIRST_SESSION_START = select(func.min(TreatmentSession.scheduled_start)).where(
+    TreatmentSession.patient_id == PATIENT,
+    TreatmentSession.status.not_in(NOT_TREATMENT),
+    or_(TreatmentSession.scheduled_start <= NOW, TreatmentSession.status.in_(BEGUN)),
+)
+
+#: All the patient's totals, in index order.
+SERIES = (
+    select(InstrumentScore.instrument, InstrumentScore.recorded_at, InstrumentScore.total)
+    .where(InstrumentScore.patient_id == PATIENT)
+    .order_by(InstrumentScore.instrument, InstrumentScore.recorded_at, InstrumentScore.id)
+)
 
 
-def baseline_totals(
-    session: Session, patient_id: uuid.UUID, codes: Iterable[str]
-) -> dict[str, int]:
-    """Each instrument's baseline total (the last score before the first session where one
-    exists, else the first score), for all of `codes` in one statement."""
-    codes = list(codes)
-    first_start = _first_session_start(patient_id).scalar_subquery()
+@functools.cache
+def _baselines(codes: tuple[str, ...]) -> Select[Any]:
+    first_start = FIRST_SESSION_START.scalar_subquery()
     columns = []
     for code in codes:
         scores = select(InstrumentScore.total).where(
-            InstrumentScore.patient_id == patient_id, InstrumentScore.instrument == code
+            InstrumentScore.patient_id == PATIENT, InstrumentScore.instrument == code
         )
         before = (
             scores.where(InstrumentScore.recorded_at < first_start)
@@ -61,10 +65,19 @@ def baseline_totals(
         )
         first = scores.order_by(InstrumentScore.recorded_at, InstrumentScore.id).limit(1)
         columns.append(func.coalesce(before.scalar_subquery(), first.scalar_subquery()))
-    if not columns:
+    return select(*columns)
+
+
+def baseline_totals(
+    session: Session, patient_id: uuid.UUID, codes: Iterable[str]
+) -> dict[str, int]:
+    """Each instrument's baseline total (the last score before the first session where one
+    exists, else the first score), for all of `codes` in one statement."""
+    ordered = tuple(sorted(codes))
+    if not ordered:
         return {}
-    row = session.execute(select(*columns)).one()
-    return {code: total for code, total in zip(codes, row, strict=True) if total is not None}
+    row = session.execute(_baselines(ordered), {"patient_id": patient_id, "now": utcnow()}).one()
+    return {code: total for code, total in zip(ordered, row, strict=True) if total is not None}
 
 
 def judge(instrument: Instrument, baseline_total: int, latest_total: int) -> dict[str, Any]:
@@ -115,12 +128,9 @@ def outcome(
 def outcomes(session: Session, patient_id: uuid.UUID) -> dict[str, dict[str, Any]]:
     """Every instrument's outcome: two statements, the first session's start and all the
     patient's totals in index order (the series is the chart, so it is read whole anyway)."""
-    first_start = session.scalar(_first_session_start(patient_id))
-    rows = session.execute(
-        select(InstrumentScore.instrument, InstrumentScore.recorded_at, InstrumentScore.total)
-        .where(InstrumentScore.patient_id == patient_id)
-        .order_by(InstrumentScore.instrument, InstrumentScore.recorded_at, InstrumentScore.id)
-    )
+    bound = {"patient_id": patient_id, "now": utcnow()}
+    first_start = session.scalar(FIRST_SESSION_START, bound)
+    rows = session.execute(SERIES, bound)
     series: dict[str, list[Point]] = {code: [] for code in INSTRUMENTS}
     for code, recorded_at, total in rows:
         series[code].append((recorded_at, total))

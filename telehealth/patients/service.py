@@ -7,7 +7,7 @@ import uuid
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, and_, false, select
+from sqlalchemy import Select, and_, bindparam, false, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -23,11 +23,26 @@ from telehealth.patients.models import CareTeamMember, Patient
 def visible_patient_ids(actor: User) -> Select[uuid.UUID]:
     """The ids of the patients `actor` may see: admin all, clinician their care teams', a
     patient their own."""
-    if actor.role is Role.ADMIN:
+    return _visible_ids(actor.role, actor.id)
+
+
+def _visible_ids(role: Role, actor_id: Any) -> Select[uuid.UUID]:
+    if role is Role.ADMIN:
         return select(Patient.id)
-    if actor.role is Role.CLINICIAN:
-        return select(CareTeamMember.patient_id).where(CareTeamMember.clinician_id == actor.id)
-    return select(Patient.id).where(Patient.id == actor.id)
+    if role is Role.CLINICIAN:
+        return select(CareTeamMember.patient_id).where(CareTeamMember.clinician_id == actor_id)
+    return select(Patient.id).where(Patient.id == actor_id)
+
+
+#: Per role, built once (every read of a patient's data runs one): the patient's id if the
+#: caller may see the record.
+VISIBLE_PATIENT = {
+    role: select(Patient.id).where(
+        Patient.id == bindparam("patient_id"),
+        Patient.id.in_(_visible_ids(role, bindparam("actor_id"))),
+    )
+    for role in Role
+}
 
 
 def visible_patients(actor: User) -> Select[Patient]:
@@ -60,9 +75,7 @@ def require_visible_patient(session: Session, actor: User, patient_id: uuid.UUID
     """404 unless `actor` may see the patient's record: one narrow query, for routes that
     read the patient's data but not the record itself."""
     visible = session.scalar(
-        select(Patient.id).where(
-            Patient.id == patient_id, Patient.id.in_(visible_patient_ids(actor))
-        )
+        VISIBLE_PATIENT[actor.role], {"patient_id": patient_id, "actor_id": actor.id}
     )
     if visible is None:
         raise NotFound("No such patient.")
