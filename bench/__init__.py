@@ -1,0 +1,1 @@
+"""Load benchmark of the service against a minimal reference app: `bench/run`."""

@@ -1,0 +1,427 @@
+"""The benchmark, end to end: `python -m bench.run [--scales 10k,1m] [--rounds 5]
+[--duration 10] [--connections 16]` (or `bench/run ...`, which also starts what it needs).
+
+Per scale: seed PostgreSQL, start the service under gunicorn with the production settings and
+the reference app beside it (same gunicorn config), then round after round run every target
+once with wrk, in a shuffled order (fixed seed), so drift of the machine hits every target
+alike. Then one single-worker service measures memory growth during an export. It prints a
+table per scale, the flatness between scales and the budgets, and saves JSON in bench/out/.
+Exit status 1 when a budget fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import random
+import secrets
+import shutil
+import sys
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from alembic.script import ScriptDirectory
+from sqlalchemy import create_engine, func, select, table, text
+
+from bench import memory, reference_app, servers, tokens, wrk
+from bench.report import (
+    Budget,
+    ScaleResult,
+    TargetResult,
+    budget_table,
+    flatness,
+    problems_banner,
+    scale_budgets,
+    scale_table,
+)
+from bench.targets import REFERENCE, Target, probe, reference_targets, service_targets
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "bench" / "out"
+
+
+@dataclass
+class Options:
+    scales: list[str]
+    rounds: int
+    duration: int
+    connections: int
+    warmup: int
+    workers: int
+    threads: int
+    port: int
+    redis_url: str
+    shuffle_seed: int
+    reseed: bool
+
+
+def parse_args(argv: list[str] | None = None) -> Options:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.run",
+        description="Load benchmark of the service against a minimal reference app "
+        "(bench/README.md).",
+    )
+    parser.add_argument("--scales", default="10k,1m", help="comma-separated: 10k, 1m")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--warmup", type=int, default=2, help="seconds per target, unrecorded")
+    parser.add_argument("--workers", type=int, default=2, help="GUNICORN_WORKERS")
+    parser.add_argument("--threads", type=int, default=4, help="GUNICORN_THREADS")
+    parser.add_argument("--port", type=int, default=18080, help="service; +1 reference, +2 export")
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/9")
+    parser.add_argument("--shuffle-seed", type=int, default=1)
+    parser.add_argument(
+        "--reseed", action="store_true", help="seed afresh even when the database is untouched"
+    )
+    args = parser.parse_args(argv)
+    scales = [scale.strip() for scale in args.scales.split(",") if scale.strip()]
+    return Options(**{**vars(args), "scales": scales})
+
+
+def say(message: str) -> None:
+    print(message, flush=True)
+
+
+def service_settings(manifest: dict[str, Any], options: Options, secret: str) -> dict[str, str]:
+    """What production needs besides TELEHEALTH_ENV (config/__init__.py, ProductionConfig);
+    the same names serve as environment for gunicorn and as overrides for `load_config`."""
+    return {
+        "SECRET_KEY": secret,
+        "JWT_SECRET_KEY": secret,
+        "DATABASE_URL": manifest["database_url"],
+        "REDIS_URL": options.redis_url,
+    }
+
+
+def token_lifetime(options: Options, targets: int = 10) -> timedelta:
+    """Long enough for the whole scale's load, with room to spare."""
+    load = (options.rounds + 1) * targets * (options.duration + options.warmup + 2)
+    return timedelta(seconds=load + 3600)
+
+
+# -- one scale ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Running:
+    service: servers.Server
+    reference: servers.Server
+
+
+def start(
+    manifest: dict[str, Any],
+    options: Options,
+    env: dict[str, str],
+    reference_secret: str,
+    logs: Path,
+) -> Running:
+    reference_env = {
+        "REFERENCE_DATABASE_URL": manifest["database_url"],
+        "REFERENCE_JWT_SECRET": reference_secret,
+        # The yardstick is not recycled: at its request rates max_requests would restart a
+        # worker every few seconds, and each restart is a burst of closed connections and a
+        # worker importing its code mid-measurement. The service keeps production's setting.
+        "GUNICORN_MAX_REQUESTS": "0",
+    }
+    sizes = {"workers": options.workers, "threads": options.threads}
+    running = Running(
+        service=servers.start_gunicorn(
+            "service", "wsgi:app", options.port, env, log=logs / "service.log", **sizes
+        ),
+        reference=servers.start_gunicorn(
+            "reference",
+            "bench.reference_app:create_app()",
+            options.port + 1,
+            reference_env,
+            log=logs / "reference.log",
+            **sizes,
+        ),
+    )
+    try:
+        servers.wait_ready(running.service, "/readyz")
+        servers.wait_ready(running.reference, "/bare")
+        servers.wait_workers(running.service, options.workers)
+        servers.wait_workers(running.reference, options.workers)
+    except RuntimeError:
+        stop(running)
+        raise
+    return running
+
+
+def stop(running: Running) -> None:
+    servers.stop(running.service)
+    servers.stop(running.reference)
+
+
+def base_url(running: Running, target: Target) -> str:
+    server = running.reference if target.app == REFERENCE else running.service
+    return server.base_url
+
+
+def smoke(running: Running, targets: list[Target]) -> dict[str, str]:
+    """One request per target before the load: an error here would be measured otherwise."""
+    problems = {}
+    for target in targets:
+        status, body = probe(base_url(running, target), target)
+        if not 200 <= status < 300:
+            problems[target.name] = f"probe answered {status}: {body.strip()[:300]}"
+            say(
+                f"!!! {target.name}: {target.method} {target.label} answered {status}: {body[:300]}"
+            )
+    return problems
+
+
+def load(
+    running: Running, target: Target, seconds: int, connections: int, nonce: str
+) -> wrk.Sample:
+    return wrk.run(
+        base_url(running, target) + target.path,
+        target.script,
+        duration=seconds,
+        connections=connections,
+        args=[nonce],
+    )
+
+
+def rounds(running: Running, targets: list[Target], options: Options) -> dict[str, TargetResult]:
+    """Every target once per round, in an order shuffled afresh each round (fixed seed)."""
+    results = {t.name: TargetResult(t) for t in targets}
+    order = random.Random(options.shuffle_seed)  # noqa: S311 - an order, not a secret
+    for number in range(1, options.rounds + 1):
+        say(f"-- round {number}/{options.rounds}")
+        for target in order.sample(targets, len(targets)):
+            sample = load(
+                running, target, options.duration, options.connections, secrets.token_hex(4)
+            )
+            results[target.name].samples.append(sample)
+            flag = "  !!! ERRORS" if sample.non_2xx or sample.failed else ""
+            say(
+                f"   {target.name:<14} {sample.rps:9.1f} req/s  p50 {sample.p50_ms:7.2f} ms  "
+                f"p99 {sample.p99_ms:7.2f} ms  non-2xx {sample.non_2xx}  "
+                f"socket errors {sample.errors}{flag}"
+            )
+    return results
+
+
+def explain_errors(
+    running: Running, results: dict[str, TargetResult], problems: dict[str, str]
+) -> None:
+    """For a target that answered errors (or timed out) under load, what one request of it
+    answers now."""
+    for name, result in results.items():
+        if (result.non_2xx or result.failed) and name not in problems:
+            status, body = probe(base_url(running, result.target), result.target)
+            problems[name] = (
+                f"{result.non_2xx} non-2xx and {result.failed} timeouts/refused under load; "
+                f"a probe now answers {status}: {body.strip()[:300]}"
+            )
+
+
+#: The export passes, in order, on one fresh worker: the first of each format is what the budget
+#: judges (it includes one-time costs such as FHIR model classes imported on first use); the
+#: repeat shows the steady state.
+EXPORT_PASSES = (
+    ("json", ""),
+    ("fhir", "?format=fhir"),
+    ("json again", ""),
+    ("fhir again", "?format=fhir"),
+)
+
+
+def export_memory(
+    manifest: dict[str, Any], options: Options, env: dict[str, str], token: str, logs: Path
+) -> list[memory.ExportGrowth]:
+    """A separate single-worker, single-thread service streams the export patient's record
+    (1,100 check-ins) while the worker's RSS is sampled."""
+    server = servers.start_gunicorn(
+        "export", "wsgi:app", options.port + 2, env, workers=1, threads=1, log=logs / "export.log"
+    )
+    try:
+        servers.wait_ready(server, "/readyz")
+        [worker] = servers.wait_workers(server, 1)
+        record = f"/api/v1/patients/{manifest['export_patient_id']}/export"
+        return [
+            memory.export_growth(server.port, worker, label, record + query, token)
+            for label, query in EXPORT_PASSES
+        ]
+    finally:
+        servers.stop(server)
+
+
+def schema_is_current(manifest: dict[str, Any]) -> bool:
+    """Whether the database is at the migrations' head: one seeded before a new migration
+    would answer the service with errors."""
+    heads = set(ScriptDirectory(str(ROOT / "migrations")).get_heads())
+    engine = create_engine(manifest["database_url"])
+    try:
+        with engine.connect() as connection:
+            versions = set(connection.scalars(text("SELECT version_num FROM alembic_version")))
+    finally:
+        engine.dispose()
+    return versions == heads
+
+
+def untouched(manifest: dict[str, Any]) -> bool:
+    """Whether every table still holds the row count the seeder left (a run adds check-ins,
+    alerts and audit events, so a database a run has used is never reused)."""
+    engine = create_engine(manifest["database_url"])
+    try:
+        with engine.connect() as connection:
+            return all(
+                connection.scalar(select(func.count()).select_from(table(name))) == expected
+                for name, expected in manifest.get("counts", {}).items()
+            )
+    finally:
+        engine.dispose()
+
+
+def seeded(scale: str, options: Options) -> dict[str, Any]:
+    """The scale's database as the seeder made it, at the current schema: reused when it is
+    untouched and current, else seeded again."""
+    from bench.seed import seed
+
+    say(f"== {scale}: seeding")
+    started = time.perf_counter()
+    manifest = seed(scale, force=options.reseed)
+    if not schema_is_current(manifest):
+        say("   the database predates a migration: seeding it afresh")
+        manifest = seed(scale, force=True)
+    elif not untouched(manifest):
+        say("   an earlier run changed the database: seeding it afresh")
+        manifest = seed(scale, force=True)
+    say(f"   ready in {time.perf_counter() - started:.0f} s: {manifest['checkins']:,} check-ins")
+    return manifest
+
+
+def measure(
+    running: Running, targets: list[Target], options: Options
+) -> tuple[dict[str, TargetResult], dict[str, list[memory.WorkerPeak]], dict[str, str]]:
+    """Smoke, warm-up, then the rounds with every worker's RSS sampled throughout."""
+    problems = smoke(running, targets)
+    if options.warmup:
+        say(f"   warm-up: {options.warmup} s per target, not recorded")
+        for target in targets:
+            load(running, target, options.warmup, options.connections, secrets.token_hex(4))
+    sampler = memory.LoadSampler(
+        {"service": running.service.pid, "reference": running.reference.pid}
+    )
+    sampler.start()
+    try:
+        results = rounds(running, targets, options)
+    finally:
+        peaks = sampler.finish()
+    explain_errors(running, results, problems)
+    return results, peaks, problems
+
+
+def run_scale(scale: str, options: Options) -> ScaleResult:
+    manifest = seeded(scale, options)
+    say("   reference table")
+    reference_app.prepare(manifest["database_url"], int(manifest["checkins"]))
+    settings = service_settings(manifest, options, secrets.token_urlsafe(48))
+    env = {**settings, "TELEHEALTH_ENV": "production"}
+    reference_secret = secrets.token_urlsafe(48)
+    logs = OUT / "logs" / scale
+    scripts = logs / "scripts"
+    scripts.mkdir(parents=True, exist_ok=True)
+
+    lifetime = token_lifetime(options)
+    minted = tokens.service_tokens(settings, manifest, lifetime)
+    reference = tokens.reference_tokens(reference_secret, manifest["database_url"], lifetime)
+    targets = service_targets(manifest, minted, scripts) + reference_targets(reference, scripts)
+
+    say(f"   starting gunicorn: service :{options.port}, reference :{options.port + 1}")
+    running = start(manifest, options, env, reference_secret, logs)
+    try:
+        results, peaks, problems = measure(running, targets, options)
+    finally:
+        stop(running)
+
+    say("   export memory: one worker, one thread")
+    exports = export_memory(manifest, options, env, minted.clinician, logs)
+    for export in exports:
+        if export.status != 200:
+            problems[f"export {export.label}"] = f"GET {export.path} answered {export.status}"
+    return ScaleResult(
+        scale=scale,
+        checkins=int(manifest["checkins"]),
+        patients=int(manifest["patients"]),
+        results=results,
+        memory=peaks,
+        workers=options.workers,
+        exports=exports,
+        problems=problems,
+        server_error=(
+            servers.last_error(logs / "service.log") or servers.last_error(logs / "export.log")
+            if problems
+            else ""
+        ),
+    )
+
+
+# -- the whole run -----------------------------------------------------------------------------
+
+
+def save(results: list[ScaleResult], budgets: list[Budget], options: Options) -> Path:
+    OUT.mkdir(parents=True, exist_ok=True)
+    document = {
+        "options": vars(options),
+        "scales": [r.to_json() for r in results],
+        "budgets": [vars(b) for b in budgets],
+    }
+    text = json.dumps(_finite(document), indent=2, allow_nan=False)
+    path = OUT / f"results-{time.strftime('%Y%m%d-%H%M%S')}.json"
+    path.write_text(text)
+    (OUT / "latest.json").write_text(text)
+    return path
+
+
+def _finite(value: Any) -> Any:
+    """JSON has no NaN: a measurement that did not happen is null."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {str(k): _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value
+
+
+def main(argv: list[str] | None = None) -> int:
+    options = parse_args(argv)
+    if shutil.which(wrk.WRK) is None:
+        say("wrk is not installed (bench/run installs it)")
+        return 2
+    results = []
+    for scale in options.scales:
+        result = run_scale(scale, options)
+        results.append(result)
+        say("")
+        say(scale_table(result, options.rounds, options.duration, options.connections))
+        if banner := problems_banner(result):
+            say(banner)
+        say("")
+    budgets = [b for r in results for b in scale_budgets(r)]
+    by_size = sorted(results, key=lambda r: r.checkins)
+    if len(by_size) >= 2:
+        table, flat = flatness(by_size[0], by_size[-1])
+        say(table)
+        say("")
+        budgets.extend(flat)
+    say(budget_table(budgets))
+    for result in results:
+        if banner := problems_banner(result):
+            say(banner)
+    say(f"\nsaved {save(results, budgets, options)}")
+    failed = [b for b in budgets if b.passed is False]
+    say(f"{len(failed)} budget(s) failed" if failed else "every budget passed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
