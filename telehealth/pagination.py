@@ -22,7 +22,7 @@ from sqlalchemy import BigInteger, ColumnElement, Select, SmallInteger, and_, or
 from sqlalchemy.orm import Session
 
 from telehealth.errors import UnprocessableEntity
-from telehealth.schemas import EARLIEST, LATEST
+from telehealth.schemas import EARLIEST, LATEST, StrictSchema
 
 T = TypeVar("T")
 
@@ -44,7 +44,7 @@ class PageQuery(Schema):
 
 def page_schema(item_schema: type[Schema], name: str) -> type[Schema]:
     """The `{items, next_cursor}` envelope around `item_schema`, with a name for OpenAPI."""
-    return Schema.from_dict(
+    return StrictSchema.from_dict(
         {
             "items": fields.List(fields.Nested(item_schema), required=True),
             "next_cursor": fields.String(required=True, allow_none=True),

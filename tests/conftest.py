@@ -12,11 +12,14 @@ from flask_migrate import upgrade
 from sqlalchemy.orm import sessionmaker
 
 from config import load_config
-from telehealth import create_app
+from telehealth import create_app, dumping
 from telehealth.accounts.models import Role
 from telehealth.extensions import db, limiter
 from tests.databases import temporary_database
 from tests.factories import Actor, make_patient, make_user, sign_in
+
+# Every answer the suite reads is also written by marshmallow itself and compared.
+dumping.CHECK = True
 
 
 @pytest.fixture(scope="session")
