@@ -92,7 +92,12 @@ class InstrumentScore(Base):
 
     @property
     def result(self) -> dict[str, Any]:
-        result: dict[str, Any] = {"total": self.total}
-        if self.band is not None:
-            result["band"] = self.band
-        return {**result, **self.extra}
+        return score_result(self.total, self.band, self.extra)
+
+
+def score_result(total: int, band: str | None, extra: dict[str, Any]) -> dict[str, Any]:
+    """What a score reads as in an answer: its total, band and extra results."""
+    result: dict[str, Any] = {"total": total}
+    if band is not None:
+        result["band"] = band
+    return {**result, **extra}

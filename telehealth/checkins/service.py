@@ -8,14 +8,14 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 
 from flask import current_app
-from sqlalchemy import Select, Table, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, Table, bindparam, select
+from sqlalchemy.orm import Session, lazyload
 
 from telehealth.accounts.models import User
 from telehealth.alerts.models import AlertKind, SafetyAlert
 from telehealth.alerts.service import raise_alert
 from telehealth.checkins import outcomes
-from telehealth.checkins.models import InstrumentScore, MoodCheckIn
+from telehealth.checkins.models import InstrumentScore, MoodCheckIn, score_result
 from telehealth.db import new_id, utcnow
 from telehealth.errors import NotFound, UnprocessableEntity
 from telehealth.instruments.definitions import INSTRUMENTS, PHQ9_SELF_HARM_ITEM
@@ -38,6 +38,32 @@ class Submitted:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.checkin, name)
+
+
+@dataclass
+class Listed:
+    """A check-in of a page, with its scores' results read beside it (not as ORM objects);
+    reads as the check-in for the output schema."""
+
+    checkin: MoodCheckIn
+    scores_by_code: dict[str, dict[str, Any]]
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.checkin, name)
+
+
+#: The results of the scores of a page of check-ins, built once.
+PAGE_SCORES = (
+    select(
+        InstrumentScore.checkin_id,
+        InstrumentScore.instrument,
+        InstrumentScore.total,
+        InstrumentScore.band,
+        InstrumentScore.extra,
+    )
+    .where(InstrumentScore.checkin_id.in_(bindparam("checkin_ids", expanding=True)))
+    .order_by(InstrumentScore.checkin_id, InstrumentScore.instrument)
+)
 
 
 def submit(session: Session, patient: User, data: dict[str, Any]) -> Submitted:
@@ -178,7 +204,7 @@ def list_checkins(
     to: datetime | None = None,
     instrument: str | None = None,
     updated_since: datetime | None = None,
-) -> Page[MoodCheckIn]:
+) -> Page[Listed]:
     """A visible patient's check-ins (see `patients.service.get_patient`), newest first."""
     statement = select(MoodCheckIn).where(MoodCheckIn.patient_id == patient_id)
     if from_ is not None:
@@ -196,11 +222,20 @@ def list_checkins(
             )
             .exists()
         )
-    return keyset_page(
+    page = keyset_page(
         session,
-        statement,
+        statement.options(lazyload(MoodCheckIn.scores)),
         [SortKey(MoodCheckIn.recorded_at, "recorded_at"), SortKey(MoodCheckIn.id, "id")],
         limit=limit,
         cursor=cursor,
         descending=True,
     )
+    # One plain query for the page's scores: a hundred ORM objects (and their answers' JSON)
+    # would cost more than the rest of the request.
+    results: dict[uuid.UUID, dict[str, dict[str, Any]]] = {c.id: {} for c in page.items}
+    if results:
+        for checkin_id, code, total, band, extra in session.execute(
+            PAGE_SCORES, {"checkin_ids": list(results)}
+        ):
+            results[checkin_id][code] = score_result(total, band, extra)
+    return Page([Listed(c, results[c.id]) for c in page.items], page.next_cursor)
