@@ -64,12 +64,14 @@ class InstrumentScore(Base):
 
     __tablename__ = "instrument_scores"
     __table_args__ = (
+        # `total` last: outcomes read a patient's whole series from the index alone.
         Index(
             "ix_instrument_scores_patient_instrument_recorded",
             "patient_id",
             "instrument",
             "recorded_at",
             "id",
+            "total",
         ),
         # One score per instrument per check-in.
         Index("uq_instrument_scores_checkin_instrument", "checkin_id", "instrument", unique=True),
