@@ -20,6 +20,17 @@ class StrictSchema(FastDump):
         ordered = True
 
 
+class Beside:
+    """A record with more read beside it, for an output schema: the attributes given here,
+    and the record's for everything else."""
+
+    def __init__(self, record: Any, **beside: Any) -> None:
+        self.__dict__.update(beside, _record=record)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.__dict__["_record"], name)
+
+
 def refuse_nul(value: str) -> None:
     """For strings that are not `Text` (credentials, filters): NUL is never a character of
     them, and PostgreSQL refuses it in text."""

@@ -10,9 +10,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from flask import Flask
+from flask_migrate import upgrade
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
+
+from config import load_config
+from telehealth import create_app
+from telehealth.extensions import db
 
 SERVER_URL = os.environ.get("TEST_DATABASE_URL", "")
 
@@ -43,3 +49,18 @@ def temporary_database(prefix: str = "telehealth_test") -> Iterator[str]:
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@contextmanager
+def app_on_own_database(prefix: str, **settings: object) -> Iterator[Flask]:
+    """An app on a migrated database of its own, whose commits are real (the suite's `app`
+    fixture turns them into savepoints): for tests of concurrent transactions."""
+    with temporary_database(prefix) as url:
+        app = create_app(load_config("test", DATABASE_URL=url, **settings))
+        with app.app_context():
+            upgrade()
+        try:
+            yield app
+        finally:
+            with app.app_context():
+                db.engine.dispose()

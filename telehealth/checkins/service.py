@@ -21,6 +21,7 @@ from telehealth.errors import NotFound, UnprocessableEntity
 from telehealth.instruments.definitions import INSTRUMENTS, PHQ9_SELF_HARM_ITEM
 from telehealth.pagination import Page, SortKey, keyset_page
 from telehealth.patients.service import visible_patient_ids
+from telehealth.schemas import Beside
 from telehealth.sessions.models import TreatmentSession
 
 CHECKIN_SOURCE = "checkin"
@@ -35,18 +36,6 @@ class Submitted:
     checkin: MoodCheckIn
     alerts: list[SafetyAlert] = field(default_factory=list)
     crisis_message: str | None = None
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.checkin, name)
-
-
-@dataclass
-class Listed:
-    """A check-in of a page, with its scores' results read beside it (not as ORM objects);
-    reads as the check-in for the output schema."""
-
-    checkin: MoodCheckIn
-    scores_by_code: dict[str, dict[str, Any]]
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.checkin, name)
@@ -204,7 +193,7 @@ def list_checkins(
     to: datetime | None = None,
     instrument: str | None = None,
     updated_since: datetime | None = None,
-) -> Page[Listed]:
+) -> Page[Beside]:
     """A visible patient's check-ins (see `patients.service.get_patient`), newest first."""
     statement = select(MoodCheckIn).where(MoodCheckIn.patient_id == patient_id)
     if from_ is not None:
@@ -238,4 +227,4 @@ def list_checkins(
             PAGE_SCORES, {"checkin_ids": list(results)}
         ):
             results[checkin_id][code] = score_result(total, band, extra)
-    return Page([Listed(c, results[c.id]) for c in page.items], page.next_cursor)
+    return Page([Beside(c, scores_by_code=results[c.id]) for c in page.items], page.next_cursor)

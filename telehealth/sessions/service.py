@@ -5,7 +5,6 @@ simultaneous requests for one slot exactly one wins."""
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -20,6 +19,7 @@ from telehealth.etags import require_if_match
 from telehealth.pagination import Groups, Page, SortKey, keyset_page_in_groups
 from telehealth.patients.models import Patient
 from telehealth.patients.service import get_managed_patient, visible_patient_ids
+from telehealth.schemas import Beside
 from telehealth.sessions.models import SessionStatus, SessionTransition, TreatmentSession
 
 #: The only moves the lifecycle allows: action -> (from, to).
@@ -29,18 +29,6 @@ MOVES: dict[str, tuple[SessionStatus, SessionStatus]] = {
     "cancel": (SessionStatus.SCHEDULED, SessionStatus.CANCELLED),
     "no_show": (SessionStatus.SCHEDULED, SessionStatus.NO_SHOW),
 }
-
-
-@dataclass
-class Listed:
-    """A session of a page, with its history read beside it (not as ORM objects); reads as
-    the session for the output schema."""
-
-    session: TreatmentSession
-    transitions: list[dict[str, Any]]
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.session, name)
 
 
 #: The histories of a page of sessions, built once, in the relationship's order.
@@ -265,7 +253,7 @@ def list_sessions(
     from_: datetime | None = None,
     to: datetime | None = None,
     updated_since: datetime | None = None,
-) -> Page[Listed]:
+) -> Page[Beside]:
     conditions = []
     if patient_id is not None:
         conditions.append(TreatmentSession.patient_id == patient_id)
@@ -295,7 +283,7 @@ def list_sessions(
     if histories:
         for row in session.execute(PAGE_TRANSITIONS, {"session_ids": list(histories)}):
             histories[row.session_id].append(dict(row._mapping))
-    return Page([Listed(s, histories[s.id]) for s in page.items], page.next_cursor)
+    return Page([Beside(s, transitions=histories[s.id]) for s in page.items], page.next_cursor)
 
 
 def upcoming_for_clinician(

@@ -19,15 +19,12 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from flask_migrate import upgrade
 from sqlalchemy import Engine, func, select
 
-from config import load_config
-from telehealth import create_app
 from telehealth.checkins.models import MoodCheckIn
 from telehealth.extensions import db
 from telehealth.idempotency import IdempotencyRecord
-from tests.databases import temporary_database
+from tests.databases import app_on_own_database
 from tests.factories import PASSWORD, Actor, make_patient, sign_in
 from tests.problems import assert_problem
 
@@ -41,13 +38,8 @@ RECORDED_AT = datetime.now(UTC).replace(microsecond=0).isoformat()
 def committed_app() -> Iterator[Flask]:
     """An app on a database of its own whose commits are real (the suite's `app` fixture turns
     them into savepoints, which never reach the driver's commit)."""
-    with temporary_database("telehealth_faults_errors") as url:
-        app = create_app(load_config("test", DATABASE_URL=url, REDIS_URL=None))
-        with app.app_context():
-            upgrade()
+    with app_on_own_database("telehealth_faults_errors", REDIS_URL=None) as app:
         yield app
-        with app.app_context():
-            db.engine.dispose()
 
 
 @pytest.fixture

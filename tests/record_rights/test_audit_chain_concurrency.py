@@ -12,16 +12,13 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import sqlalchemy as sa
 from flask import Flask
-from flask_migrate import upgrade
 from sqlalchemy.exc import DBAPIError
 
-from config import load_config
-from telehealth import create_app
 from telehealth.accounts.models import Role
 from telehealth.audit import chain
 from telehealth.audit.models import AuditEvent, Outcome
 from telehealth.extensions import db
-from tests.databases import backend, temporary_database
+from tests.databases import app_on_own_database, backend
 from tests.factories import make_patient, make_user, sign_in
 
 THREADS = 16
@@ -30,13 +27,8 @@ REQUESTS_EACH = 5
 
 @pytest.fixture(scope="module")
 def chain_app() -> Iterator[Flask]:
-    with temporary_database("telehealth_chain") as url:
-        app = create_app(load_config("test", DATABASE_URL=url))
-        with app.app_context():
-            upgrade()
+    with app_on_own_database("telehealth_chain") as app:
         yield app
-        with app.app_context():
-            db.engine.dispose()
 
 
 def _events(app: Flask) -> list[AuditEvent]:

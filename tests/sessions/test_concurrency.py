@@ -10,13 +10,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from flask import Flask
-from flask_migrate import upgrade
 
-from config import load_config
-from telehealth import create_app
 from telehealth.accounts.models import Role
 from telehealth.extensions import db
-from tests.databases import temporary_database
+from tests.databases import app_on_own_database
 from tests.factories import make_patient, make_user, sign_in
 from tests.sessions.helpers import (
     API,
@@ -35,13 +32,8 @@ RACERS = 24
 
 @pytest.fixture(scope="module")
 def race_app() -> Iterator[Flask]:
-    with temporary_database("telehealth_race") as url:
-        app = create_app(load_config("test", DATABASE_URL=url))
-        with app.app_context():
-            upgrade()
+    with app_on_own_database("telehealth_race") as app:
         yield app
-        with app.app_context():
-            db.engine.dispose()
 
 
 @pytest.fixture
