@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
+import time_machine
 from flask import Flask
 from sqlalchemy.orm import Session
 
@@ -91,3 +94,27 @@ def sign_in(app: Flask, user: User) -> Actor:
     with app.app_context(), db.begin() as session:
         pair = issue_tokens(session, session.merge(user))
     return Actor(user, pair.access_token, pair.refresh_token)
+
+
+class FrozenClock:
+    """A clock frozen by `frozen`, moved only by the test; `headers` signs an actor in at the
+    current (travelled) time, since tokens issued at another time are not valid now."""
+
+    def __init__(self, app: Flask, traveller: Any) -> None:
+        self.app = app
+        self.traveller = traveller
+
+    def move_to(self, moment: datetime) -> None:
+        self.traveller.move_to(moment)
+
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+    def headers(self, actor: Actor) -> dict[str, str]:
+        return sign_in(self.app, actor.user).headers
+
+
+@contextmanager
+def frozen(app: Flask, moment: datetime) -> Iterator[FrozenClock]:
+    with time_machine.travel(moment, tick=False) as traveller:
+        yield FrozenClock(app, traveller)

@@ -6,12 +6,9 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import time_machine
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -19,7 +16,7 @@ from sqlalchemy import select
 from telehealth.alerts.models import AlertKind, SafetyAlert
 from telehealth.alerts.service import raise_alert
 from telehealth.extensions import db
-from tests.factories import Actor, sign_in
+from tests.factories import Actor
 from tests.outcomes.outcome_helpers import gad7, phq9, schedule_session, submit
 
 API = "/api/v1"
@@ -173,27 +170,3 @@ def stored_alerts(app: Flask, **where: Any) -> list[SafetyAlert]:
     }
     with app.app_context():
         return list(db.session.scalars(select(SafetyAlert).filter_by(**criteria)))
-
-
-class FrozenClock:
-    """A clock frozen by `frozen`, moved only by the test; `headers` signs an actor in at the
-    current (travelled) time, since tokens issued at another time are not valid now."""
-
-    def __init__(self, app: Flask, traveller: Any) -> None:
-        self.app = app
-        self.traveller = traveller
-
-    def move_to(self, moment: datetime) -> None:
-        self.traveller.move_to(moment)
-
-    def now(self) -> datetime:
-        return datetime.now(UTC)
-
-    def headers(self, actor: Actor) -> dict[str, str]:
-        return sign_in(self.app, actor.user).headers
-
-
-@contextmanager
-def frozen(app: Flask, moment: datetime) -> Iterator[FrozenClock]:
-    with time_machine.travel(moment, tick=False) as traveller:
-        yield FrozenClock(app, traveller)

@@ -13,13 +13,13 @@ from telehealth.alerts.models import AlertStatus
 from tests.alerts.alert_helpers import (
     ALERT_KEYS,
     ack_url,
-    frozen,
     list_all,
     random_id,
     severe_score,
     stored_alerts,
     suicidal_ideation,
 )
+from tests.factories import frozen
 from tests.problems import assert_problem, assert_utc, parse
 
 

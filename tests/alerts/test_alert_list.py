@@ -14,7 +14,6 @@ from tests.alerts.alert_helpers import (
     PRIORITY,
     ack_url,
     add_note,
-    frozen,
     list_all,
     list_page,
     raise_directly,
@@ -22,6 +21,7 @@ from tests.alerts.alert_helpers import (
     stored_alerts,
     suicidal_ideation,
 )
+from tests.factories import frozen
 from tests.outcomes.outcome_helpers import gad7, phq9, schedule_session, submit
 from tests.problems import assert_problem, assert_utc, parse
 

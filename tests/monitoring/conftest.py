@@ -12,7 +12,8 @@ import time_machine
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.monitoring.helpers import Clock, create_note, schedule_session
+from tests.factories import FrozenClock
+from tests.monitoring.helpers import create_note, schedule_session
 
 #: Where the frozen clock starts: two hours before the session's scheduled start (13:00 UTC).
 CLOCK_START = datetime(2026, 12, 1, 11, 0, tzinfo=UTC)
@@ -31,7 +32,7 @@ def note(client: FlaskClient, world: Any, session_id: str) -> dict[str, Any]:
 
 
 @pytest.fixture
-def clock(app: Flask) -> Iterator[Clock]:
+def clock(app: Flask) -> Iterator[FrozenClock]:
     """A clock frozen at CLOCK_START, moved only by the test."""
     with time_machine.travel(CLOCK_START, tick=False) as traveller:
-        yield Clock(app, traveller)
+        yield FrozenClock(app, traveller)

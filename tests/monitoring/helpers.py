@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from telehealth.alerts.models import SafetyAlert
 from telehealth.extensions import db
 from telehealth.monitoring.models import MonitoringNote, NoteAmendment
-from tests.factories import Actor, sign_in
+from tests.factories import Actor
 from tests.problems import INTERNALS, PROBLEM_JSON, assert_problem, names_field  # noqa: F401 - re-exported
 
 API = "/api/v1"
@@ -192,24 +192,3 @@ def count_amendments(app: Flask) -> int:
 def stored_note(app: Flask, note_id: str) -> MonitoringNote | None:
     with app.app_context():
         return db.session.get(MonitoringNote, uuid.UUID(note_id))
-
-
-class Clock:
-    """A frozen clock that tests move by hand (`time_machine.travel(..., tick=False)`).
-
-    Access tokens live 15 minutes and are checked against the clock, so `headers` signs the
-    actor in afresh at the current (travelled) time.
-    """
-
-    def __init__(self, app: Flask, traveller: Any) -> None:
-        self.app = app
-        self.traveller = traveller
-
-    def move_to(self, moment: datetime) -> None:
-        self.traveller.move_to(moment)
-
-    def now(self) -> datetime:
-        return datetime.now(UTC)
-
-    def headers(self, actor: Actor) -> dict[str, str]:
-        return sign_in(self.app, actor.user).headers
