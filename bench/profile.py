@@ -1,0 +1,125 @@
+"""CPU per request, in process: where the load benchmark says how fast, this says why.
+
+`python -m bench.profile [--scale 1m] [--requests 300] [--profile] [target ...]` runs the
+service's main requests through Flask's test client against a seeded bench database (run
+`bench/run` or `python -m bench.seed` first) and prints, per target, the SQL statements one
+request sends, its wall and CPU time per request, and with `--profile` the cProfile of the
+run. No server, no load tool, no other process: the figures move only with the code. The
+check-in POST adds rows to the database, so a later `bench/run` reseeds it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import os
+import pstats
+import time
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from flask.testing import FlaskClient
+from sqlalchemy import event
+
+from bench.seed import seed
+
+Request = Callable[[], Any]
+
+
+def _targets(
+    client: FlaskClient, tokens: dict[str, str], manifest: dict[str, Any]
+) -> dict[str, Request]:
+    clinician = {"Authorization": f"Bearer {tokens['clinician']}"}
+    patient = {"Authorization": f"Bearer {tokens['patient']}"}
+    busy = manifest["busy_patient_id"]
+
+    def checkin() -> Any:
+        body = {
+            "recorded_at": (datetime.now(UTC) - timedelta(minutes=1)).isoformat(),
+            "mood": 5,
+            "instruments": {"PHQ-9": [1, 1, 1, 1, 0, 1, 0, 1, 0]},
+        }
+        key = {"Idempotency-Key": f"profile-{uuid.uuid4()}"}
+        return client.post("/api/v1/checkins", json=body, headers={**patient, **key})
+
+    return {
+        "me": lambda: client.get("/api/v1/me", headers=clinician),
+        "checkins_post": checkin,
+        "checkins_list": lambda: client.get(
+            f"/api/v1/patients/{busy}/checkins?limit=50", headers=clinician
+        ),
+        "outcomes": lambda: client.get(f"/api/v1/patients/{busy}/outcomes", headers=clinician),
+        "sessions_list": lambda: client.get("/api/v1/sessions?limit=50", headers=clinician),
+        "alerts_list": lambda: client.get("/api/v1/alerts?limit=50", headers=clinician),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("targets", nargs="*")
+    parser.add_argument("--scale", default="1m", choices=["10k", "1m"])
+    parser.add_argument("--requests", type=int, default=300)
+    parser.add_argument("--profile", action="store_true", help="print cProfile's top lines")
+    options = parser.parse_args()
+
+    manifest = seed(options.scale)
+    os.environ["DATABASE_URL"] = manifest["database_url"]
+    from config import load_config
+    from telehealth import create_app
+    from telehealth.accounts.models import User
+    from telehealth.auth.tokens import issue_tokens
+    from telehealth.extensions import db
+
+    secret = uuid.uuid4().hex * 2
+    app = create_app(
+        load_config(
+            "production",
+            DATABASE_URL=manifest["database_url"],
+            SECRET_KEY=secret,
+            JWT_SECRET_KEY=secret,
+            JWT_ACCESS_TOKEN_EXPIRES=timedelta(hours=2),
+        )
+    )
+    with app.app_context(), db.begin() as session:
+        tokens = {
+            name: issue_tokens(session, session.get_one(User, uuid.UUID(user))).access_token
+            for name, user in (
+                ("clinician", manifest["busy_clinician_id"]),
+                ("patient", manifest["patient_ids"][0]),
+            )
+        }
+        engine = db.engine
+    statements: list[str] = []
+    event.listen(
+        engine, "before_cursor_execute", lambda *args: statements.append(args[2].split()[0])
+    )
+    targets = _targets(app.test_client(), tokens, manifest)
+    for name in options.targets or list(targets):
+        request = targets[name]
+        statements.clear()
+        answer = request()
+        assert answer.status_code < 300, (name, answer.status_code, answer.get_data()[:300])
+        sent = len(statements)
+        for _ in range(20):  # warm the statement caches and the pool
+            request()
+        wall, cpu = time.perf_counter(), time.process_time()
+        for _ in range(options.requests):
+            request()
+        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+        print(
+            f"{name:<14} {sent} statements  {wall / options.requests * 1000:6.2f} ms wall  "
+            f"{cpu / options.requests * 1000:6.2f} ms CPU per request"
+        )
+        if options.profile:
+            profiler = cProfile.Profile()
+            profiler.enable()
+            for _ in range(options.requests):
+                request()
+            profiler.disable()
+            pstats.Stats(profiler).sort_stats("cumulative").print_stats(30)
+
+
+if __name__ == "__main__":
+    main()
