@@ -17,7 +17,7 @@ import re
 import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any, ParamSpec, cast
+from typing import Any, ParamSpec
 
 from flask import Response, current_app, request
 from sqlalchemy import (
@@ -25,7 +25,6 @@ from sqlalchemy import (
     LargeBinary,
     SmallInteger,
     String,
-    Table,
     UniqueConstraint,
     bindparam,
     delete,
@@ -36,7 +35,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from telehealth.auth.roles import me
-from telehealth.db import Base, new_id, utcnow
+from telehealth.db import Base, new_id, table_of, utcnow
 from telehealth.errors import Conflict, UnprocessableEntity
 from telehealth.extensions import db
 
@@ -69,7 +68,7 @@ def _request_hash() -> str:
 
 
 def _claim_statement(dialect: Any) -> Any:
-    table = cast(Table, IdempotencyRecord.__table__)
+    table = table_of(IdempotencyRecord)
     return (
         dialect.insert(table)
         .on_conflict_do_nothing(index_elements=["user_id", "key"])
@@ -80,7 +79,7 @@ def _claim_statement(dialect: Any) -> Any:
 #: Built once per dialect: every retryable write runs one.
 CLAIM = {"postgresql": _claim_statement(postgresql), "sqlite": _claim_statement(sqlite)}
 FINISH = (
-    update(cast(Table, IdempotencyRecord.__table__))
+    update(table_of(IdempotencyRecord))
     .where(IdempotencyRecord.user_id == bindparam("owner"), IdempotencyRecord.key == bindparam("k"))
     .values(
         status_code=bindparam("status_code"),

@@ -21,6 +21,7 @@ from marshmallow import Schema, fields, validate
 from sqlalchemy import BigInteger, ColumnElement, Select, SmallInteger, and_, or_, select, true
 from sqlalchemy.orm import Session
 
+from telehealth.db import table_of
 from telehealth.errors import UnprocessableEntity
 from telehealth.schemas import EARLIEST, LATEST, StrictSchema
 
@@ -202,7 +203,7 @@ def keyset_page_in_groups(
     visible = groups.ids.subquery()
     (group_id,) = visible.c
     (entity,) = statement.column_descriptions
-    table = entity["entity"].__table__
+    table = table_of(entity["entity"])
     (key,) = table.primary_key.columns
     first_rows = (
         select(*(k.column for k in keys))

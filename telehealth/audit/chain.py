@@ -12,14 +12,13 @@ import json
 from collections.abc import Generator
 from contextlib import closing
 from dataclasses import dataclass
-from typing import cast
 
-from sqlalchemy import Table, Text, func, insert, literal, select
+from sqlalchemy import Text, func, insert, literal, select
 from sqlalchemy import cast as sql_cast
 from sqlalchemy.orm import Session
 
 from telehealth.audit.models import AuditEvent
-from telehealth.db import new_id, utcnow
+from telehealth.db import new_id, table_of, utcnow
 
 GENESIS = "0" * 64
 #: The key of the chain lock, pg_advisory_xact_lock, which the commit-time link trigger takes
@@ -45,7 +44,7 @@ CONTENT_COLUMNS = (
 
 
 #: Built once, run on every audited request (a Core INSERT: no ORM bookkeeping).
-INSERT_EVENT = cast(Table, AuditEvent.__table__).insert()
+INSERT_EVENT = table_of(AuditEvent).insert()
 
 
 def _canonical(event: AuditEvent, sequence: int | None) -> str:
@@ -109,8 +108,9 @@ def append(session: Session, event: AuditEvent) -> AuditEvent:
         func.coalesce(func.max(last.c.hash), GENESIS).label("hash"),
     ).subquery()
     sequence = tip.c.sequence + 1
-    table = AuditEvent.__table__
-    values = {column: literal(value, table.c[column].type) for column, value in given.items()}
+    values = {
+        column: literal(value, INSERT_EVENT.table.c[column].type) for column, value in given.items()
+    }
     chained = {
         "sequence": sequence,
         "prev_hash": tip.c.hash,

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
 from flask import current_app
-from sqlalchemy import Select, Table, bindparam, select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session, lazyload
 
 from telehealth.accounts.models import User
@@ -16,7 +15,7 @@ from telehealth.alerts.models import AlertKind, SafetyAlert
 from telehealth.alerts.service import raise_alert
 from telehealth.checkins import outcomes
 from telehealth.checkins.models import InstrumentScore, MoodCheckIn, score_result
-from telehealth.db import new_id, utcnow
+from telehealth.db import new_id, table_of, utcnow
 from telehealth.errors import NotFound, UnprocessableEntity
 from telehealth.instruments.definitions import INSTRUMENTS, PHQ9_SELF_HARM_ITEM
 from telehealth.pagination import Page, SortKey, keyset_page
@@ -25,20 +24,8 @@ from telehealth.schemas import Beside
 from telehealth.sessions.models import TreatmentSession
 
 CHECKIN_SOURCE = "checkin"
-INSERT_CHECKIN = cast(Table, MoodCheckIn.__table__).insert()
-INSERT_SCORE = cast(Table, InstrumentScore.__table__).insert()
-
-
-@dataclass
-class Submitted:
-    """A stored check-in with what it raised; reads as the check-in for the output schema."""
-
-    checkin: MoodCheckIn
-    alerts: list[SafetyAlert] = field(default_factory=list)
-    crisis_message: str | None = None
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.checkin, name)
+INSERT_CHECKIN = table_of(MoodCheckIn).insert()
+INSERT_SCORE = table_of(InstrumentScore).insert()
 
 
 #: The results of the scores of a page of check-ins, built once.
@@ -55,8 +42,9 @@ PAGE_SCORES = (
 )
 
 
-def submit(session: Session, patient: User, data: dict[str, Any]) -> Submitted:
-    """Store a patient's check-in, score its questionnaires and raise what they call for."""
+def submit(session: Session, patient: User, data: dict[str, Any]) -> Beside:
+    """Store a patient's check-in, score its questionnaires and raise what they call for: the
+    check-in, with the alerts it raised and the crisis text where one calls for it beside it."""
     _refuse_future(data["recorded_at"])
     if data.get("session_id") is not None:
         _require_own_session(session, patient, data["session_id"])
@@ -90,7 +78,8 @@ def submit(session: Session, patient: User, data: dict[str, Any]) -> Submitted:
         session.execute(INSERT_SCORE, [_columns(score) for score in checkin.scores])
     alerts = _raise_alerts(session, checkin, answers)
     suicidal = any(alert.kind is AlertKind.SUICIDAL_IDEATION for alert in alerts)
-    return Submitted(checkin, alerts, settings["CRISIS_MESSAGE"] if suicidal else None)
+    crisis_message = settings["CRISIS_MESSAGE"] if suicidal else None
+    return Beside(checkin, alerts=alerts, crisis_message=crisis_message)
 
 
 def _columns(record: MoodCheckIn | InstrumentScore) -> dict[str, Any]:

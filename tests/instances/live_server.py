@@ -27,11 +27,9 @@ from typing import IO, Any
 
 import redis
 import requests
-from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.pool import NullPool
 
-from tests.databases import SERVER_URL, backend
+from tests.databases import SERVER_URL, backend, temporary_database
 
 ROOT = Path(__file__).resolve().parents[2]
 HOST = "127.0.0.1"
@@ -142,30 +140,6 @@ def service_env(database_url: str, redis_url: str, **extra: str) -> dict[str, st
     )
     env.update(extra)
     return env
-
-
-@contextmanager
-def temporary_database(prefix: str) -> Iterator[str]:
-    """A new PostgreSQL database on the TEST_DATABASE_URL server, dropped afterwards.
-
-    Like tests.databases.temporary_database, but every statement gets a new connection
-    (NullPool), so dropping the database works after PostgreSQL has been restarted.
-    """
-    server = make_url(SERVER_URL).set(drivername="postgresql+psycopg")
-    name = f"{prefix}_{secrets.token_hex(6)}"
-    admin = create_engine(
-        server.set(database="postgres"), isolation_level="AUTOCOMMIT", poolclass=NullPool
-    )
-    try:
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-        try:
-            yield server.set(database=name).render_as_string(hide_password=False)
-        finally:
-            with admin.connect() as connection:
-                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    finally:
-        admin.dispose()
 
 
 @contextmanager
