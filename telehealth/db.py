@@ -56,6 +56,13 @@ class UTCDateTime(TypeDecorator[datetime]):
         # SQLite stores text; keep it comparable by storing every value without an offset suffix.
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
+    def result_processor(self, dialect: Dialect, coltype: object) -> Any:
+        # PostgreSQL sessions run in UTC (build_engine), so psycopg already hands back
+        # datetimes aware in UTC: no per-value call, which a 2,000-point series would feel.
+        if dialect.name == "postgresql":
+            return None
+        return super().result_processor(dialect, coltype)
+
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
@@ -142,6 +149,8 @@ def build_engine(
         # A database that accepts connections but never answers must fail fast (503), not
         # outlive the worker timeout; keepalives find dead connections the same way.
         connect_args={
+            # Times come back aware in UTC (UTCDateTime relies on it).
+            "options": "-c TimeZone=UTC",
             "connect_timeout": 5,
             "keepalives": 1,
             "keepalives_idle": 30,

@@ -140,8 +140,12 @@ class Series(fields.List[Any]):
     def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> Any:
         if value is None:
             return None
+        # The times stay datetimes: the JSON writer (orjson, telehealth.jsonio) writes an
+        # aware UTC time as UTCDateTime does, RFC 3339 with "+00:00", at C speed. As read
+        # from the database they are in UTC already; anything else is moved there first.
         return [
-            {"recorded_at": at.astimezone(UTC).isoformat(), "total": total} for at, total in value
+            {"recorded_at": at if at.tzinfo is UTC else at.astimezone(UTC), "total": total}
+            for at, total in value
         ]
 
 

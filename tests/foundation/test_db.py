@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError, StatementError
 
 from telehealth.accounts.models import Role, User
 from telehealth.extensions import db
+from tests.databases import backend
 
 
 def _user(**fields) -> User:
@@ -27,6 +28,19 @@ def test_times_come_back_as_aware_utc(app):
     assert stored.tzinfo is not None
     assert stored.utcoffset() == timedelta(0)
     assert stored.hour == 11
+
+
+@pytest.mark.skipif(backend() != "postgresql", reason="a PostgreSQL session setting")
+def test_postgresql_sessions_run_in_utc_whatever_the_server_default(app):
+    """UTCDateTime leaves PostgreSQL's values as psycopg reads them (no call per value), which
+    is right only because every connection's TimeZone is UTC: an hour west, times would come
+    back aware but at -01:00 and be written that way."""
+    with app.app_context():
+        session = db.session
+        assert session.execute(text("SHOW TimeZone")).scalar_one() == "UTC"
+        session.execute(text("SET LOCAL TimeZone = 'America/New_York'"))
+        away = session.execute(text("SELECT TIMESTAMPTZ '2026-11-21 12:00:00+00'")).scalar_one()
+        assert away.utcoffset() == timedelta(hours=-5)  # what the setting would do otherwise
 
 
 def test_naive_times_are_refused(app):
