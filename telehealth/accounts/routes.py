@@ -26,7 +26,7 @@ blp = Blueprint("clinicians", __name__, url_prefix="/api/v1", description="Clini
 @blp.post("/clinicians")
 @audited("clinician.create", "user")
 @authenticated(Role.ADMIN)
-@blp.arguments(ClinicianIn)
+@blp.arguments(ClinicianIn())
 @blp.response(201, InvitedClinicianOut)
 def create_clinician(body: dict[str, str]) -> Any:
     """Create a clinician; the answer carries a one-time invitation token."""
@@ -50,7 +50,7 @@ def deactivate_user(user_id: uuid.UUID) -> Any:
 
 @blp.get("/clinicians")
 @authenticated(Role.ADMIN)
-@blp.arguments(ClinicianQuery, location="query")
+@blp.arguments(ClinicianQuery(), location="query")
 @blp.response(200, ClinicianPage)
 def list_clinicians(query: dict[str, Any]) -> Any:
     """Clinicians, by name."""

@@ -21,7 +21,7 @@ blp = Blueprint("alerts", __name__, url_prefix="/api/v1", description="Safety al
 @blp.get("/alerts")
 @audited("alert.list", "alert")
 @authenticated(Role.CLINICIAN)
-@blp.arguments(AlertQuery, location="query")
+@blp.arguments(AlertQuery(), location="query")
 @blp.response(200, AlertPage)
 def list_alerts(query: dict[str, Any]) -> Any:
     """Alerts of the clinician's care-team patients (default: open), most urgent kind first
@@ -34,7 +34,7 @@ def list_alerts(query: dict[str, Any]) -> Any:
 @blp.post("/alerts/<uuid:alert_id>/acknowledge")
 @audited("alert.acknowledge", "alert", resource_arg="alert_id")
 @authenticated(Role.CLINICIAN)
-@blp.arguments(AcknowledgeIn)
+@blp.arguments(AcknowledgeIn())
 @blp.response(200, AlertOut)
 def acknowledge_alert(body: dict[str, Any], alert_id: uuid.UUID) -> Any:
     """Acknowledge an alert (who, when, an optional note); a second time is 409."""

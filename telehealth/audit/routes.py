@@ -53,7 +53,7 @@ def _with_actors(page: Page[AuditEvent]) -> Page[Entry]:
 @blp.get("/patients/<uuid:patient_id>/access-log")
 @audited("access_log.read", "access_log")
 @authenticated()
-@blp.arguments(PageQuery, location="query")
+@blp.arguments(PageQuery(), location="query")
 @blp.response(200, AccessLogPage)
 def access_log(query: dict[str, Any], patient_id: uuid.UUID) -> Any:
     """Who read or changed this patient's record, when and what, newest first. For the
@@ -65,7 +65,7 @@ def access_log(query: dict[str, Any], patient_id: uuid.UUID) -> Any:
 @blp.get("/audit")
 @audited("audit.read", "audit")
 @authenticated(Role.ADMIN)
-@blp.arguments(AuditQuery, location="query")
+@blp.arguments(AuditQuery(), location="query")
 @blp.response(200, AuditPage)
 def audit_trail(query: dict[str, Any]) -> Any:
     """The whole audit trail, newest first; filter by actor, patient, action, outcome, time."""

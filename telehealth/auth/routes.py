@@ -42,7 +42,7 @@ def _signed_in(user_id: Any) -> None:
     key_func=_login_account_key,
     scope="login-account",
 )
-@blp.arguments(LoginIn)
+@blp.arguments(LoginIn())
 @blp.response(200, TokenPairOut)
 @blp.doc(**PUBLIC)
 def login(credentials: dict[str, str]) -> tokens.TokenPair:
@@ -83,7 +83,7 @@ def logout() -> None:
 @blp.post("/auth/activate")
 @audited("auth.activate", "user")
 @limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT_PER_ADDRESS"], key_func=client_address)
-@blp.arguments(ActivateIn)
+@blp.arguments(ActivateIn())
 @blp.response(200, TokenPairOut)
 @blp.doc(**PUBLIC)
 def activate(body: dict[str, str]) -> tokens.TokenPair:

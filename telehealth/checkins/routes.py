@@ -39,7 +39,7 @@ IDEMPOTENCY_KEY = {
 @audited("checkin.create", "checkin")
 @authenticated(Role.PATIENT)
 @idempotent
-@blp.arguments(CheckInIn)
+@blp.arguments(CheckInIn())
 @blp.response(201, SubmittedCheckInOut)
 @blp.doc(parameters=[IDEMPOTENCY_KEY])
 def submit_checkin(body: dict[str, Any]) -> Any:
@@ -57,7 +57,7 @@ def submit_checkin(body: dict[str, Any]) -> Any:
 @blp.get("/patients/<uuid:patient_id>/checkins")
 @audited("checkin.list", "checkin")
 @authenticated(Role.CLINICIAN, Role.PATIENT)
-@blp.arguments(CheckInQuery, location="query")
+@blp.arguments(CheckInQuery(), location="query")
 @blp.response(200, CheckInPage)
 def list_checkins(query: dict[str, Any], patient_id: uuid.UUID) -> Any:
     """A patient's check-ins, newest first; filters `from`, `to`, `instrument`,

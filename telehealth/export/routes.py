@@ -47,7 +47,7 @@ def _stream(write: Writer, patient_id: uuid.UUID) -> Iterator[str]:
 @blp.get("/patients/<uuid:patient_id>/export")
 @audited("patient.export", "patient")
 @authenticated()
-@blp.arguments(ExportQuery, location="query")
+@blp.arguments(ExportQuery(), location="query")
 @blp.response(200, description="The whole record, streamed.")
 @blp.alt_response(200, description="FHIR R4 (R4B) Bundle", content_type="application/fhir+json")
 def export_record(query: dict[str, Any], patient_id: uuid.UUID) -> Response:

@@ -36,7 +36,7 @@ def _audited_note(note: MonitoringNote) -> MonitoringNote:
 @blp.post("/sessions/<uuid:session_id>/notes")
 @audited("note.create", "monitoring_note")
 @authenticated(Role.CLINICIAN)
-@blp.arguments(NoteIn)
+@blp.arguments(NoteIn())
 @blp.response(201, NoteOut)
 def add_note(body: dict[str, Any], session_id: uuid.UUID) -> Any:
     """Record a monitoring note. Values outside the accepted ranges are 422; readings beyond
@@ -47,7 +47,7 @@ def add_note(body: dict[str, Any], session_id: uuid.UUID) -> Any:
 @blp.get("/sessions/<uuid:session_id>/notes")
 @audited("note.list", "monitoring_note")
 @authenticated(Role.CLINICIAN, Role.PATIENT)
-@blp.arguments(NoteQuery, location="query")
+@blp.arguments(NoteQuery(), location="query")
 @blp.response(200, NotePage)
 def list_notes(query: dict[str, Any], session_id: uuid.UUID) -> Any:
     """The session's notes with their amendments, in the order observed."""
@@ -68,7 +68,7 @@ def get_note(note_id: uuid.UUID) -> Any:
 @blp.post("/notes/<uuid:note_id>/sign")
 @audited("note.sign", "monitoring_note", resource_arg="note_id")
 @authenticated(Role.CLINICIAN)
-@blp.arguments(SignIn, required=False)
+@blp.arguments(SignIn(), required=False)
 @blp.response(200, NoteOut)
 def sign_note(_body: dict[str, Any], note_id: uuid.UUID) -> Any:
     """The author signs the note, which locks it; signing again is 409."""
@@ -78,7 +78,7 @@ def sign_note(_body: dict[str, Any], note_id: uuid.UUID) -> Any:
 @blp.post("/notes/<uuid:note_id>/amendments")
 @audited("note.amend", "monitoring_note", resource_arg="note_id")
 @authenticated(Role.CLINICIAN)
-@blp.arguments(AmendmentIn)
+@blp.arguments(AmendmentIn())
 @blp.response(201, AmendmentOut)
 def amend_note(body: dict[str, Any], note_id: uuid.UUID) -> Any:
     """Add a correction; the original note stays as it was."""

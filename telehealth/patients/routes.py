@@ -30,7 +30,7 @@ blp = Blueprint("patients", __name__, url_prefix="/api/v1", description="Patient
 @blp.post("/patients")
 @audited("patient.create", "patient")
 @authenticated(Role.CLINICIAN, Role.ADMIN)
-@blp.arguments(PatientIn)
+@blp.arguments(PatientIn())
 @blp.response(201, InvitedPatientOut, headers=ETAG_HEADER)
 def create_patient(body: dict[str, Any]) -> Any:
     """Create a patient; a creating clinician joins the care team. Carries an invitation token."""
@@ -42,7 +42,7 @@ def create_patient(body: dict[str, Any]) -> Any:
 @blp.get("/patients")
 @audited("patient.list", "patient")
 @authenticated(Role.CLINICIAN, Role.ADMIN)
-@blp.arguments(PatientQuery, location="query")
+@blp.arguments(PatientQuery(), location="query")
 @blp.response(200, PatientPage)
 def list_patients(query: dict[str, Any]) -> Any:
     """The caller's care-team patients (admin: all), by name; `q` matches part of the name."""

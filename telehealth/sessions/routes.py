@@ -38,7 +38,7 @@ def _answer(treatment: TreatmentSession) -> tuple[TreatmentSession, dict[str, st
 @blp.post("/sessions")
 @audited("session.create", "session")
 @authenticated(Role.CLINICIAN)
-@blp.arguments(SessionIn)
+@blp.arguments(SessionIn())
 @blp.response(201, SessionOut, headers=ETAG_HEADER)
 @blp.alt_response(409, description="Overlaps another session of the clinician or patient.")
 def schedule_session(body: dict[str, Any]) -> Any:
@@ -51,7 +51,7 @@ def schedule_session(body: dict[str, Any]) -> Any:
 @blp.get("/sessions")
 @audited("session.list", "session")
 @authenticated(Role.CLINICIAN, Role.PATIENT)
-@blp.arguments(SessionQuery, location="query")
+@blp.arguments(SessionQuery(), location="query")
 @blp.response(200, SessionPage)
 def list_sessions(query: dict[str, Any]) -> Any:
     """The caller's sessions (a clinician's care-team patients', a patient's own), by start."""
@@ -73,7 +73,7 @@ def get_session(session_id: uuid.UUID) -> Any:
 @blp.patch("/sessions/<uuid:session_id>")
 @audited("session.update", "session", resource_arg="session_id")
 @authenticated(Role.CLINICIAN)
-@blp.arguments(SessionPatch)
+@blp.arguments(SessionPatch())
 @blp.response(200, SessionOut, headers=ETAG_HEADER)
 @blp.doc(parameters=[IF_MATCH])
 def update_session(body: dict[str, Any], session_id: uuid.UUID) -> Any:
@@ -88,7 +88,7 @@ def _move(action: str, session_id: uuid.UUID, reason: str | None = None) -> Any:
 @blp.post("/sessions/<uuid:session_id>/start")
 @audited("session.start", "session", resource_arg="session_id")
 @authenticated(Role.CLINICIAN)
-@blp.arguments(EmptyIn)
+@blp.arguments(EmptyIn())
 @blp.response(200, SessionOut, headers=ETAG_HEADER)
 def start_session(_body: dict[str, Any], session_id: uuid.UUID) -> Any:
     """scheduled -> in_progress; any other move is 409."""
@@ -98,7 +98,7 @@ def start_session(_body: dict[str, Any], session_id: uuid.UUID) -> Any:
 @blp.post("/sessions/<uuid:session_id>/complete")
 @audited("session.complete", "session", resource_arg="session_id")
 @authenticated(Role.CLINICIAN)
-@blp.arguments(EmptyIn)
+@blp.arguments(EmptyIn())
 @blp.response(200, SessionOut, headers=ETAG_HEADER)
 def complete_session(_body: dict[str, Any], session_id: uuid.UUID) -> Any:
     """in_progress -> completed."""
@@ -108,7 +108,7 @@ def complete_session(_body: dict[str, Any], session_id: uuid.UUID) -> Any:
 @blp.post("/sessions/<uuid:session_id>/cancel")
 @audited("session.cancel", "session", resource_arg="session_id")
 @authenticated(Role.CLINICIAN)
-@blp.arguments(CancelIn)
+@blp.arguments(CancelIn())
 @blp.response(200, SessionOut, headers=ETAG_HEADER)
 def cancel_session(body: dict[str, Any], session_id: uuid.UUID) -> Any:
     """scheduled -> cancelled, with a reason."""
@@ -118,7 +118,7 @@ def cancel_session(body: dict[str, Any], session_id: uuid.UUID) -> Any:
 @blp.post("/sessions/<uuid:session_id>/no-show")
 @audited("session.no_show", "session", resource_arg="session_id")
 @authenticated(Role.CLINICIAN)
-@blp.arguments(EmptyIn)
+@blp.arguments(EmptyIn())
 @blp.response(200, SessionOut, headers=ETAG_HEADER)
 def mark_no_show(_body: dict[str, Any], session_id: uuid.UUID) -> Any:
     """scheduled -> no_show."""
@@ -128,7 +128,7 @@ def mark_no_show(_body: dict[str, Any], session_id: uuid.UUID) -> Any:
 @blp.post("/sessions/<uuid:session_id>/medication-taken")
 @audited("session.medication_taken", "session", resource_arg="session_id")
 @authenticated(Role.CLINICIAN, Role.PATIENT)
-@blp.arguments(MedicationTakenIn)
+@blp.arguments(MedicationTakenIn())
 @blp.response(200, SessionOut, headers=ETAG_HEADER)
 def medication_taken(body: dict[str, Any], session_id: uuid.UUID) -> Any:
     """Record that and when the patient took the medication prescribed for this session (a

@@ -24,11 +24,11 @@ change saves a statement):
   so no query runs per item.
 - ROUTE_BUDGETS: the main single-record and write requests.
 
-Every audited route ends with the same statements, the audit event (AUDIT), and that is the
-one place the databases differ: PostgreSQL takes `pg_advisory_xact_lock` before appending to the
-audit hash chain (telehealth/audit/chain.py), where SQLite's transactions are serialized
-already. So a budget is `audited(n)`: the request's own n queries, then the audit event's
-statements on the database at hand; `unaudited(n)` is n on both.
+Every audited route ends with the same statement, the audit event (AUDIT): on SQLite one
+INSERT … SELECT that links it to the chain and hashes in the database; on PostgreSQL one INSERT
+of the event unlinked, which a deferred trigger links inside COMMIT (telehealth/audit/chain.py).
+So a budget is `audited(n)`: the request's own n queries, then the audit event's statement;
+`unaudited(n)` is n.
 
 And authentication (token check, revocation check, current user) is one query: every request
 here touches `token_families` exactly once, first, and GET /me costs that query alone.
@@ -161,10 +161,9 @@ class Budget:
         return self.postgresql if dialect == "postgresql" else self.sqlite
 
 
-#: The audit event written at the request boundary: one INSERT … SELECT that links it to the
-#: chain's last event and hashes in the database; PostgreSQL first takes the chain's
-#: transaction-scoped advisory lock (SELECT pg_advisory_xact_lock).
-AUDIT = Budget(sqlite=1, postgresql=2)
+#: The audit event written at the request boundary: one statement on either database (the
+#: PostgreSQL link and its lock happen inside COMMIT, which no cursor sees).
+AUDIT = Budget(sqlite=1, postgresql=1)
 
 
 def audited(queries: int) -> Budget:
