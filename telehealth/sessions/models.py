@@ -73,9 +73,14 @@ class TreatmentSession(TimestampMixin, Base):
         self.scheduled_end = start + timedelta(minutes=duration_minutes)
 
     @property
+    def timezone(self) -> str:
+        """The patient's IANA time zone, in which the session is shown to them."""
+        return self.patient.timezone
+
+    @property
     def scheduled_start_local(self) -> datetime:
         """The start in the patient's own time zone, as the patient's phone should show it."""
-        return self.scheduled_start.astimezone(ZoneInfo(self.patient.timezone))
+        return self.scheduled_start.astimezone(ZoneInfo(self.timezone))
 
     @property
     def treatment_monitor(self) -> dict[str, str]:

@@ -52,7 +52,7 @@ class SessionOut(StrictSchema):
     scheduled_start_local = fields.AwareDateTime(
         required=True, metadata={"description": "The start in the patient's time zone."}
     )
-    timezone = fields.String(required=True, attribute="patient.timezone")
+    timezone = fields.String(required=True)
     scheduled_end = UTCDateTime(required=True)
     duration_minutes = fields.Integer(required=True)
     modality = fields.Enum(Modality, by_value=True, required=True)

@@ -10,7 +10,7 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import Select, bindparam, or_, select
-from sqlalchemy.orm import Session, lazyload, selectinload
+from sqlalchemy.orm import Session, joinedload, lazyload, selectinload
 
 from telehealth.accounts.models import Role, User
 from telehealth.db import utcnow
@@ -242,6 +242,14 @@ def record_medication_taken(
     return current
 
 
+#: A page reads each session's patient for the time zone alone: not the patient's whole
+#: record and account (joined by default), and the histories beside the page.
+PAGE_OPTIONS = (
+    lazyload(TreatmentSession.transitions),
+    joinedload(TreatmentSession.patient).load_only(Patient.timezone).lazyload(Patient.user),
+)
+
+
 def list_sessions(
     session: Session,
     actor: User,
@@ -267,7 +275,7 @@ def list_sessions(
         conditions.append(TreatmentSession.updated_at >= updated_since)
     page = keyset_page_in_groups(
         session,
-        select(TreatmentSession).options(lazyload(TreatmentSession.transitions)),
+        select(TreatmentSession).options(*PAGE_OPTIONS),
         conditions,
         [
             SortKey(TreatmentSession.scheduled_start, "scheduled_start"),
