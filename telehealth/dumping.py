@@ -40,17 +40,32 @@ def _exact(kind: type, field: fields.Field[Any], fast: Convert | None = None) ->
 
 
 def _nested(field: fields.Field[Any]) -> Convert | None:
-    """A nested record, or a list of them, written by the nested schema's compiled loop
-    directly: `Schema.dump` adds nothing but its hooks, and these schemas have none."""
-    inner = field.inner if type(field) is fields.List else field  # type: ignore[attr-defined]
-    if type(inner) is not fields.Nested:
+    """A nested record, a list of them or a mapping of string keys to them, written by the
+    nested schema's compiled loop directly: `Schema.dump` adds nothing but its hooks, and
+    these schemas have none."""
+    inner: fields.Field[Any] | None = field
+    if type(field) is fields.List:
+        inner = field.inner
+    elif type(field) is fields.Dict and type(field.key_field) in (fields.String, type(None)):
+        inner = field.value_field
+    if not isinstance(inner, fields.Nested) or type(inner) is not fields.Nested:
         return None
     schema = inner.schema
     if not isinstance(schema, FastDump) or schema._hooks[PRE_DUMP] or schema._hooks[POST_DUMP]:
         return None
     write = schema._serialize
-    if inner is not field:
+    if type(field) is fields.List:
         return lambda value: None if value is None else [write(each) for each in value]
+    if type(field) is fields.Dict:
+
+        def mapping(value: Any) -> Any:
+            if value is None:
+                return None
+            if not all(type(key) is str for key in value):
+                return field._serialize(value, None, None)  # type: ignore[no-untyped-call]
+            return {key: write(each) for key, each in value.items()}
+
+        return mapping
     if schema.many or inner.many:
         return lambda value: None if value is None else write(value, many=True)
     return lambda value: None if value is None else write(value)

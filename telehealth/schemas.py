@@ -89,6 +89,8 @@ class UTCDateTime(fields.AwareDateTime):
         return moment
 
     def _serialize(self, value: datetime | None, attr: str | None, obj: Any, **kwargs: Any) -> Any:
+        if value is not None and value.tzinfo is UTC and self.format == "iso":
+            return value.isoformat()  # what DateTime writes for "iso", without its lookups
         if value is not None:
             value = value.astimezone(UTC)
         return super()._serialize(value, attr, obj, **kwargs)
