@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from flask import Flask, current_app, g
 from sqlalchemy import DateTime, Engine, MetaData, Table, Uuid, create_engine, event
 from sqlalchemy.engine import Dialect
@@ -146,6 +147,8 @@ def build_engine(
         # Bound values are health data: never let them into exception messages or logs.
         hide_parameters=True,
         pool_pre_ping=True,
+        # JSON columns (answers, score details) read by orjson: a page reads a hundred.
+        json_deserializer=orjson.loads,
         # A database that accepts connections but never answers must fail fast (503), not
         # outlive the worker timeout; keepalives find dead connections the same way.
         connect_args={
