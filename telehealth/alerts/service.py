@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from sqlalchemy import Select, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -10,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from telehealth.accounts.models import User
 from telehealth.alerts.models import AlertKind, AlertStatus, SafetyAlert
-from telehealth.db import new_id, utcnow
+from telehealth.db import new_id, table_of, utcnow
 from telehealth.errors import Conflict, NotFound
 from telehealth.pagination import Page, SortKey, keyset_page
 from telehealth.patients.service import visible_patient_ids
@@ -56,6 +57,10 @@ def raise_alert(
     ).one()
 
 
+#: A page of alerts: every column, read as rows.
+PAGE_COLUMNS = select(*table_of(SafetyAlert).c)
+
+
 def visible_alerts(actor: User) -> Select[SafetyAlert]:
     return select(SafetyAlert).where(SafetyAlert.patient_id.in_(visible_patient_ids(actor)))
 
@@ -67,11 +72,13 @@ def list_alerts(
     limit: int,
     cursor: str | None = None,
     status: AlertStatus = AlertStatus.OPEN,
-) -> Page[SafetyAlert]:
-    """The care team's alerts, most urgent kind first, then oldest first."""
-    return keyset_page(
+) -> Page[dict[str, Any]]:
+    """The care team's alerts, most urgent kind first, then oldest first, read as rows."""
+    page = keyset_page(
         session,
-        visible_alerts(actor).where(SafetyAlert.status == status),
+        PAGE_COLUMNS.where(
+            SafetyAlert.patient_id.in_(visible_patient_ids(actor)), SafetyAlert.status == status
+        ),
         [
             SortKey(SafetyAlert.priority, "priority"),
             SortKey(SafetyAlert.created_at, "created_at"),
@@ -79,7 +86,9 @@ def list_alerts(
         ],
         limit=limit,
         cursor=cursor,
+        rows=True,
     )
+    return Page([row._asdict() for row in page.items], page.next_cursor)
 
 
 def acknowledge(
