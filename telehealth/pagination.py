@@ -21,7 +21,6 @@ from marshmallow import Schema, fields, validate
 from sqlalchemy import BigInteger, ColumnElement, Select, SmallInteger, and_, or_, select, true
 from sqlalchemy.orm import Session
 
-from telehealth.db import table_of
 from telehealth.errors import UnprocessableEntity
 from telehealth.schemas import EARLIEST, LATEST, StrictSchema
 
@@ -188,8 +187,10 @@ def keyset_page_in_groups(
     *,
     limit: int,
     cursor: str | None = None,
+    rows: bool = False,
 ) -> Page[Any]:
-    """`keyset_page` over the rows of the visible groups that meet `conditions`.
+    """`keyset_page` over the rows of the visible groups that meet `conditions` (`rows` as
+    there).
 
     `group IN (visible groups) ORDER BY key LIMIT n` makes PostgreSQL gather and sort every
     visible row, which grows with the history. Instead each group's first n rows after the
@@ -202,13 +203,15 @@ def keyset_page_in_groups(
         bound.append(_after(keys, _decode(cursor, keys), descending=False))
     if session.get_bind().dialect.name != "postgresql":
         return keyset_page(
-            session, statement.where(groups.column.in_(groups.ids), *bound), keys, limit=limit
+            session,
+            statement.where(groups.column.in_(groups.ids), *bound),
+            keys,
+            limit=limit,
+            rows=rows,
         )
     visible = groups.ids.subquery()
     (group_id,) = visible.c
-    (entity,) = statement.column_descriptions
-    table = table_of(entity["entity"])
-    (key,) = table.primary_key.columns
+    key = keys[-1].column  # unique: it names the page's rows
     first_rows = (
         select(*(k.column for k in keys))
         .where(groups.column == group_id, *bound)
@@ -220,10 +223,10 @@ def keyset_page_in_groups(
     # The page's keys are chosen among the candidates from the index alone; only then are
     # its rows read.
     candidates = (
-        select(first_rows.c[key.name])
+        select(first_rows.c[key.key])
         .select_from(visible)
         .join(first_rows, true())
         .order_by(*(first_rows.c[k.column.key].asc() for k in keys))
         .limit(limit + 1)
     )
-    return keyset_page(session, statement.where(key.in_(candidates)), keys, limit=limit)
+    return keyset_page(session, statement.where(key.in_(candidates)), keys, limit=limit, rows=rows)

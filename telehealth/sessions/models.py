@@ -79,12 +79,21 @@ class TreatmentSession(TimestampMixin, Base):
 
     @property
     def scheduled_start_local(self) -> datetime:
-        """The start in the patient's own time zone, as the patient's phone should show it."""
-        return self.scheduled_start.astimezone(ZoneInfo(self.timezone))
+        return local_start(self.scheduled_start, self.timezone)
 
     @property
     def treatment_monitor(self) -> dict[str, str]:
-        return {"name": self.treatment_monitor_name, "phone": self.treatment_monitor_phone}
+        return monitor(self.treatment_monitor_name, self.treatment_monitor_phone)
+
+
+def local_start(scheduled_start: datetime, timezone: str) -> datetime:
+    """The start in the patient's own time zone, as the patient's phone should show it."""
+    return scheduled_start.astimezone(ZoneInfo(timezone))
+
+
+def monitor(name: str, phone: str) -> dict[str, str]:
+    """The treatment monitor as the API shows one."""
+    return {"name": name, "phone": phone}
 
 
 class SessionTransition(Base):

@@ -9,18 +9,23 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Select, bindparam, or_, select
-from sqlalchemy.orm import Session, joinedload, lazyload, selectinload
+from sqlalchemy import Row, Select, bindparam, or_, select
+from sqlalchemy.orm import Session, selectinload
 
 from telehealth.accounts.models import Role, User
-from telehealth.db import utcnow
+from telehealth.db import table_of, utcnow
 from telehealth.errors import Conflict, NotFound, UnprocessableEntity
 from telehealth.etags import require_if_match
 from telehealth.pagination import Groups, Page, SortKey, keyset_page_in_groups
 from telehealth.patients.models import Patient
 from telehealth.patients.service import get_managed_patient, visible_patient_ids
-from telehealth.schemas import Beside
-from telehealth.sessions.models import SessionStatus, SessionTransition, TreatmentSession
+from telehealth.sessions.models import (
+    SessionStatus,
+    SessionTransition,
+    TreatmentSession,
+    local_start,
+    monitor,
+)
 
 #: The only moves the lifecycle allows: action -> (from, to).
 MOVES: dict[str, tuple[SessionStatus, SessionStatus]] = {
@@ -242,11 +247,9 @@ def record_medication_taken(
     return current
 
 
-#: A page reads each session's patient for the time zone alone: not the patient's whole
-#: record and account (joined by default), and the histories beside the page.
-PAGE_OPTIONS = (
-    lazyload(TreatmentSession.transitions),
-    joinedload(TreatmentSession.patient).load_only(Patient.timezone).lazyload(Patient.user),
+#: A page of sessions as rows: every column, and the patient's time zone beside them.
+PAGE_COLUMNS = select(*table_of(TreatmentSession).c, Patient.timezone).join(
+    Patient, Patient.id == TreatmentSession.patient_id
 )
 
 
@@ -261,7 +264,7 @@ def list_sessions(
     from_: datetime | None = None,
     to: datetime | None = None,
     updated_since: datetime | None = None,
-) -> Page[Beside]:
+) -> Page[dict[str, Any]]:
     conditions = []
     if patient_id is not None:
         conditions.append(TreatmentSession.patient_id == patient_id)
@@ -275,7 +278,7 @@ def list_sessions(
         conditions.append(TreatmentSession.updated_at >= updated_since)
     page = keyset_page_in_groups(
         session,
-        select(TreatmentSession).options(*PAGE_OPTIONS),
+        PAGE_COLUMNS,
         conditions,
         [
             SortKey(TreatmentSession.scheduled_start, "scheduled_start"),
@@ -284,14 +287,25 @@ def list_sessions(
         Groups(TreatmentSession.patient_id, visible_patient_ids(actor)),
         limit=limit,
         cursor=cursor,
+        rows=True,
     )
-    # One plain query for the page's histories: a hundred ORM objects would cost more than
-    # the rest of the request.
-    histories: dict[uuid.UUID, list[dict[str, Any]]] = {s.id: [] for s in page.items}
+    # The page as plain rows, and one plain query for its histories: a hundred ORM objects
+    # would cost more than the rest of the request.
+    histories: dict[uuid.UUID, list[dict[str, Any]]] = {row.id: [] for row in page.items}
     if histories:
         for row in session.execute(PAGE_TRANSITIONS, {"session_ids": list(histories)}):
-            histories[row.session_id].append(dict(row._mapping))
-    return Page([Beside(s, transitions=histories[s.id]) for s in page.items], page.next_cursor)
+            histories[row.session_id].append(row._asdict())
+    return Page([_listed(row, histories[row.id]) for row in page.items], page.next_cursor)
+
+
+def _listed(row: Row[Any], transitions: list[dict[str, Any]]) -> dict[str, Any]:
+    """A session of a page as SessionOut writes it, from its row."""
+    return {
+        **row._asdict(),
+        "scheduled_start_local": local_start(row.scheduled_start, row.timezone),
+        "treatment_monitor": monitor(row.treatment_monitor_name, row.treatment_monitor_phone),
+        "transitions": transitions,
+    }
 
 
 def upcoming_for_clinician(
