@@ -16,7 +16,7 @@ from sqlalchemy import Select, Uuid, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from telehealth.checkins.models import InstrumentScore
-from telehealth.db import UTCDateTime, utcnow
+from telehealth.db import UTCDateTime, driver_rows, utcnow
 from telehealth.instruments.definitions import INSTRUMENTS, Instrument
 from telehealth.sessions.models import SessionStatus, TreatmentSession
 
@@ -130,9 +130,8 @@ def outcomes(session: Session, patient_id: uuid.UUID) -> dict[str, dict[str, Any
     patient's totals in index order (the series is the chart, so it is read whole anyway)."""
     bound = {"patient_id": patient_id, "now": utcnow()}
     first_start = session.scalar(FIRST_SESSION_START, bound)
-    rows = session.execute(SERIES, bound)
     series: dict[str, list[Point]] = {code: [] for code in INSTRUMENTS}
-    for code, recorded_at, total in rows:
+    for code, recorded_at, total in driver_rows(session, SERIES, bound):
         series[code].append((recorded_at, total))
     return {
         code: outcome(instrument, series[code], first_start)
