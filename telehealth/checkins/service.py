@@ -15,7 +15,7 @@ from telehealth.alerts.models import AlertKind, SafetyAlert
 from telehealth.alerts.service import raise_alert
 from telehealth.checkins import outcomes
 from telehealth.checkins.models import InstrumentScore, MoodCheckIn, score_result
-from telehealth.db import new_id, table_of, utcnow
+from telehealth.db import driver_rows, new_id, table_of, utcnow
 from telehealth.errors import NotFound, UnprocessableEntity
 from telehealth.instruments.definitions import INSTRUMENTS, PHQ9_SELF_HARM_ITEM
 from telehealth.pagination import Page, SortKey, keyset_page
@@ -216,8 +216,8 @@ def list_checkins(
     # hundred scores as ORM objects would cost more than the rest of the request.
     results: dict[uuid.UUID, dict[str, dict[str, Any]]] = {c.id: {} for c in page.items}
     if results:
-        for checkin_id, code, total, band, extra in session.execute(
-            PAGE_SCORES, {"checkin_ids": list(results)}
+        for checkin_id, code, total, band, extra in driver_rows(
+            session, PAGE_SCORES, {"checkin_ids": list(results)}
         ):
             results[checkin_id][code] = score_result(total, band, extra)
     return Page(
