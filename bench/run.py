@@ -124,7 +124,7 @@ def start(
         "REFERENCE_DATABASE_URL": manifest["database_url"],
         "REFERENCE_JWT_SECRET": reference_secret,
         # The yardstick is not recycled: at its request rates max_requests would restart a
-        # worker every few seconds, and each restart is a burst of closed connections and a
+        # worker every few minutes, and each restart is a burst of closed connections and a
         # worker importing its code mid-measurement. The service keeps production's setting.
         "GUNICORN_MAX_REQUESTS": "0",
     }
