@@ -39,6 +39,12 @@ class TargetResult:
         return self._median([s.p99_ms for s in self.samples])
 
     @property
+    def cpu_ms(self) -> dict[str, float]:
+        """CPU milliseconds per request by process group, median of the rounds."""
+        groups = sorted({group for s in self.samples for group in s.cpu_ms})
+        return {g: self._median([s.cpu_ms.get(g, 0.0) for s in self.samples]) for g in groups}
+
+    @property
     def non_2xx(self) -> int:
         return sum(s.non_2xx for s in self.samples)
 
@@ -98,6 +104,7 @@ class ScaleResult:
                         self.ratio(name, r.target.compare_to) if r.target.compare_to else None
                     ),
                     "ratio_to_bare": self.ratio(name, BARE),
+                    "cpu_ms_per_request": r.cpu_ms,
                     "rounds": [s.to_json() for s in r.samples],
                 }
                 for name, r in self.results.items()
@@ -144,9 +151,21 @@ def scale_table(result: ScaleResult, rounds: int, duration: int, connections: in
             f"{_fmt(result.ratio(name, BARE), 2):>6} {r.non_2xx:>7} {r.failed:>7} "
             f"{r.errors - r.failed:>6}"
         )
+    lines.extend(_cpu_lines(result))
     lines.extend(_memory_lines(result))
     lines.extend(_export_lines(result))
     return "\n".join(lines)
+
+
+def _cpu_lines(result: ScaleResult) -> list[str]:
+    """Where each request's CPU went (bench.cpu): the app, PostgreSQL, wrk."""
+    lines = ["", "CPU per request, ms (median of rounds; the app's workers, PostgreSQL, wrk):"]
+    for name, r in result.results.items():
+        spent = r.cpu_ms
+        if spent:
+            parts = "  ".join(f"{group} {ms:.2f}" for group, ms in spent.items())
+            lines.append(f"  {name:<14} {parts}  = {sum(spent.values()):.2f}")
+    return lines
 
 
 def _memory_lines(result: ScaleResult) -> list[str]:

@@ -27,7 +27,7 @@ from typing import Any
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, func, select, table, text
 
-from bench import memory, reference_app, servers, tokens, wrk
+from bench import cpu, memory, reference_app, servers, tokens, wrk
 from bench.report import (
     Budget,
     ScaleResult,
@@ -38,7 +38,7 @@ from bench.report import (
     scale_budgets,
     scale_table,
 )
-from bench.targets import REFERENCE, Target, probe, reference_targets, service_targets
+from bench.targets import REFERENCE, SERVICE, Target, probe, reference_targets, service_targets
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
@@ -191,13 +191,16 @@ def load(
 def rounds(running: Running, targets: list[Target], options: Options) -> dict[str, TargetResult]:
     """Every target once per round, in an order shuffled afresh each round (fixed seed)."""
     results = {t.name: TargetResult(t) for t in targets}
+    apps = {SERVICE: running.service.pid, REFERENCE: running.reference.pid}
     order = random.Random(options.shuffle_seed)  # noqa: S311 - an order, not a secret
     for number in range(1, options.rounds + 1):
         say(f"-- round {number}/{options.rounds}")
         for target in order.sample(targets, len(targets)):
+            before = cpu.snapshot(apps)
             sample = load(
                 running, target, options.duration, options.connections, secrets.token_hex(4)
             )
+            sample.cpu_ms = cpu.per_request(before, cpu.snapshot(apps), sample.requests)
             results[target.name].samples.append(sample)
             flag = "  !!! ERRORS" if sample.non_2xx or sample.failed else ""
             say(

@@ -99,6 +99,8 @@ class Sample:
     requests: int
     non_2xx: int
     socket_errors: dict[str, int] = field(default_factory=dict)
+    #: CPU milliseconds per request by process group (bench.cpu), filled in by the run.
+    cpu_ms: dict[str, float] = field(default_factory=dict)
 
     @property
     def errors(self) -> int:
