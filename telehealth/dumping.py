@@ -48,7 +48,7 @@ def _nested(field: fields.Field[Any]) -> Convert | None:
         inner = field.inner
     elif type(field) is fields.Dict and type(field.key_field) in (fields.String, type(None)):
         inner = field.value_field
-    if not isinstance(inner, fields.Nested) or type(inner) is not fields.Nested:
+    if type(inner) is not fields.Nested:
         return None
     schema = inner.schema
     if not isinstance(schema, FastDump) or schema._hooks[PRE_DUMP] or schema._hooks[POST_DUMP]:

@@ -13,7 +13,7 @@ from telehealth.accounts.models import User
 from telehealth.alerts.models import AlertKind, AlertStatus, SafetyAlert
 from telehealth.db import new_id, table_of, utcnow
 from telehealth.errors import Conflict, NotFound
-from telehealth.pagination import Groups, Page, SortKey, keyset_page_in_groups
+from telehealth.pagination import Page, SortKey, keyset_page
 from telehealth.patients.service import visible_patient_ids
 
 
@@ -73,25 +73,25 @@ def list_alerts(
     cursor: str | None = None,
     status: AlertStatus = AlertStatus.OPEN,
 ) -> Page[dict[str, Any]]:
-    """The care team's alerts, most urgent kind first, then oldest first, read as rows: each
-    care-team patient's first ones by index, merged (a plain `IN` made PostgreSQL read every
-    open alert of the clinic and keep the team's: 1.9 ms at 1M check-ins, growing with the
-    clinic rather than the team)."""
-    page = keyset_page_in_groups(
+    """The care team's alerts, most urgent kind first, then oldest first, as plain dicts.
+
+    A plain `IN` over the care team, not the per-patient merge sessions use: measured in
+    process, the merge cost 0.9 ms more CPU per request at 10k and at 1M check-ins (building
+    its statement), and its smaller plan did not show in the request's time."""
+    return keyset_page(
         session,
-        PAGE_COLUMNS,
-        [SafetyAlert.status == status],
+        PAGE_COLUMNS.where(
+            SafetyAlert.patient_id.in_(visible_patient_ids(actor)), SafetyAlert.status == status
+        ),
         [
             SortKey(SafetyAlert.priority, "priority"),
             SortKey(SafetyAlert.created_at, "created_at"),
             SortKey(SafetyAlert.id, "id"),
         ],
-        Groups(SafetyAlert.patient_id, visible_patient_ids(actor)),
         limit=limit,
         cursor=cursor,
-        rows=True,
+        plain=True,
     )
-    return Page([row._asdict() for row in page.items], page.next_cursor)
 
 
 def acknowledge(

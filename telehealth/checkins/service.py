@@ -210,17 +210,16 @@ def list_checkins(
         limit=limit,
         cursor=cursor,
         descending=True,
-        rows=True,
+        plain=True,
     )
-    # The page as plain rows, and one plain query for its scores: fifty check-ins and a
+    # The page as plain dicts, and one plain query for its scores: fifty check-ins and a
     # hundred scores as ORM objects would cost more than the rest of the request.
-    results: dict[uuid.UUID, dict[str, dict[str, Any]]] = {c.id: {} for c in page.items}
+    results: dict[uuid.UUID, dict[str, dict[str, Any]]] = {c["id"]: {} for c in page.items}
     if results:
         for checkin_id, code, total, band, extra in driver_rows(
             session, PAGE_SCORES, {"checkin_ids": list(results)}
         ):
             results[checkin_id][code] = score_result(total, band, extra)
-    return Page(
-        [{**row._asdict(), "scores_by_code": results[row.id]} for row in page.items],
-        page.next_cursor,
-    )
+    for checkin in page.items:
+        checkin["scores_by_code"] = results[checkin["id"]]
+    return page
