@@ -1,8 +1,10 @@
-"""Raising, listing and acknowledging alerts. Every trigger goes through `raise_alert`."""
+"""Raising, listing and acknowledging alerts. Every trigger goes through `raise_alert` or
+`raise_alerts`."""
 
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Select, select
@@ -17,44 +19,64 @@ from telehealth.pagination import Page, SortKey, keyset_page
 from telehealth.patients.service import visible_patient_ids
 
 
-def raise_alert(
-    session: Session,
-    *,
-    patient_id: uuid.UUID,
-    kind: AlertKind,
-    source_type: str,
-    source_id: uuid.UUID,
-    reason: str,
-) -> SafetyAlert:
-    """The alert for this trigger: created once, however often the trigger fires.
+@dataclass(frozen=True)
+class Trigger:
+    """What calls for an alert: its kind, the record that raised it, and why."""
 
-    An INSERT ... ON CONFLICT DO NOTHING on the (source, kind) key, so concurrent retries of
-    one submission cannot create two alerts, then a read of whichever row won.
-    """
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    now = utcnow()
-    session.execute(
-        dialect.insert(SafetyAlert)
-        .values(
-            id=new_id(),
-            patient_id=patient_id,
-            kind=kind,
-            priority=kind.priority,
-            source_type=source_type,
-            source_id=source_id,
-            reason=reason[:500],
-            created_at=now,
-            updated_at=now,
-        )
-        .on_conflict_do_nothing(index_elements=["source_type", "source_id", "kind"])
-    )
+    patient_id: uuid.UUID
+    kind: AlertKind
+    source_type: str
+    source_id: uuid.UUID
+    reason: str
+
+    def row(self) -> dict[str, Any]:
+        now = utcnow()
+        return {
+            "id": new_id(),
+            "patient_id": self.patient_id,
+            "kind": self.kind,
+            "priority": self.kind.priority,
+            "source_type": self.source_type,
+            "source_id": self.source_id,
+            "reason": self.reason[:500],
+            "created_at": now,
+            "updated_at": now,
+        }
+
+
+#: INSERT … ON CONFLICT DO NOTHING on the (source, kind) key, per dialect: a trigger's alert is
+#: created once, however often the trigger fires, even by concurrent retries of one submission.
+_ONCE = ["source_type", "source_id", "kind"]
+INSERT_ONCE: dict[str, postgresql.Insert | sqlite.Insert] = {
+    "postgresql": postgresql.insert(SafetyAlert).on_conflict_do_nothing(index_elements=_ONCE),
+    "sqlite": sqlite.insert(SafetyAlert).on_conflict_do_nothing(index_elements=_ONCE),
+}
+INSERT_ONCE_RETURNING = {
+    name: statement.returning(SafetyAlert) for name, statement in INSERT_ONCE.items()
+}
+
+
+def raise_alert(session: Session, trigger: Trigger) -> SafetyAlert:
+    """The trigger's alert: the row the INSERT made, or, when another request's row won,
+    that row."""
+    dialect = session.get_bind().dialect.name
+    created = session.scalars(INSERT_ONCE_RETURNING[dialect], [trigger.row()]).one_or_none()
+    if created is not None:
+        return created
     return session.scalars(
         select(SafetyAlert).where(
-            SafetyAlert.source_type == source_type,
-            SafetyAlert.source_id == source_id,
-            SafetyAlert.kind == kind,
+            SafetyAlert.source_type == trigger.source_type,
+            SafetyAlert.source_id == trigger.source_id,
+            SafetyAlert.kind == trigger.kind,
         )
     ).one()
+
+
+def raise_alerts(session: Session, triggers: list[Trigger]) -> None:
+    """Each trigger's alert, where it has none yet, in one statement; nothing read back."""
+    if triggers:
+        dialect = session.get_bind().dialect.name
+        session.execute(INSERT_ONCE[dialect], [trigger.row() for trigger in triggers])
 
 
 #: A page of alerts: every column, read as rows.

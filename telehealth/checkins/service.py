@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from telehealth.accounts.models import User
 from telehealth.alerts.models import AlertKind, SafetyAlert
-from telehealth.alerts.service import raise_alert
+from telehealth.alerts.service import Trigger, raise_alert
 from telehealth.checkins import outcomes
 from telehealth.checkins.models import InstrumentScore, MoodCheckIn, score_result
 from telehealth.db import driver_rows, new_id, table_of, utcnow
@@ -142,11 +142,13 @@ def _raise_alerts(
     return [
         raise_alert(
             session,
-            patient_id=checkin.patient_id,
-            kind=kind,
-            source_type=CHECKIN_SOURCE,
-            source_id=checkin.id,
-            reason=reason,
+            Trigger(
+                patient_id=checkin.patient_id,
+                kind=kind,
+                source_type=CHECKIN_SOURCE,
+                source_id=checkin.id,
+                reason=reason,
+            ),
         )
         for kind, reason in found
     ]

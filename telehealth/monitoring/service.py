@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from telehealth.accounts.models import User
 from telehealth.alerts.models import AlertKind
-from telehealth.alerts.service import raise_alert
+from telehealth.alerts.service import Trigger, raise_alerts
 from telehealth.db import utcnow
 from telehealth.errors import Conflict, Forbidden, NotFound, UnprocessableEntity
 from telehealth.monitoring.models import AdverseEvent, Checkpoint, MonitoringNote, NoteAmendment
@@ -189,7 +189,8 @@ def checkpoint_source_id(session_id: uuid.UUID, checkpoint: Checkpoint) -> uuid.
 def raise_overdue_checkpoint_alerts(session: Session, actor: User) -> None:
     """Raise a `checkpoint_overdue` alert for each overdue checkpoint of the actor's patients'
     recent sessions. There is no background worker: this runs when the care team reads its
-    alerts, in two queries, and raising is idempotent."""
+    alerts: the recent sessions, their checkpoint notes, then one INSERT of the overdue
+    checkpoints' alerts that skips those raised already."""
     now = utcnow()
     recent = list(
         session.scalars(
@@ -213,17 +214,20 @@ def raise_overdue_checkpoint_alerts(session: Session, actor: User) -> None:
     }
     config = current_app.config
     grace = timedelta(minutes=config["CHECKPOINT_GRACE_MINUTES"])
+    overdue = []
     for treatment in recent:
         for name, due_at in _due_times(treatment, config).items():
             done = (treatment.id, name) in recorded
             if done or due_at is None or now <= due_at + grace:
                 continue
-            raise_alert(
-                session,
-                patient_id=treatment.patient_id,
-                kind=AlertKind.CHECKPOINT_OVERDUE,
-                source_type=CHECKPOINT_SOURCE,
-                source_id=checkpoint_source_id(treatment.id, name),
-                reason=f"Review the session: the {name.value} checkpoint was due at "
-                f"{due_at.isoformat()} and no note records it.",
+            overdue.append(
+                Trigger(
+                    patient_id=treatment.patient_id,
+                    kind=AlertKind.CHECKPOINT_OVERDUE,
+                    source_type=CHECKPOINT_SOURCE,
+                    source_id=checkpoint_source_id(treatment.id, name),
+                    reason=f"Review the session: the {name.value} checkpoint was due at "
+                    f"{due_at.isoformat()} and no note records it.",
+                )
             )
+    raise_alerts(session, overdue)

@@ -14,7 +14,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from telehealth.alerts.models import AlertKind, SafetyAlert
-from telehealth.alerts.service import raise_alert
+from telehealth.alerts.service import Trigger, raise_alert
 from telehealth.extensions import db
 from tests.factories import Actor
 from tests.outcomes.outcome_helpers import gad7, phq9, schedule_session, submit
@@ -128,11 +128,13 @@ def raise_directly(
     with app.app_context(), db.begin() as session:
         alert = raise_alert(
             session,
-            patient_id=uuid.UUID(patient_id),
-            kind=kind,
-            source_type=source_type,
-            source_id=source_id or uuid.uuid4(),
-            reason="Review the session.",
+            Trigger(
+                patient_id=uuid.UUID(patient_id),
+                kind=kind,
+                source_type=source_type,
+                source_id=source_id or uuid.uuid4(),
+                reason="Review the session.",
+            ),
         )
         return str(alert.id)
 

@@ -684,9 +684,9 @@ ROUTE_BUDGETS: dict[str, RouteCase] = {
     # + score INSERT 1 + deterioration check: the baselines of every instrument answered, the
     # first session's start in a subquery 1 + the key's response (UPDATE) 1.
     "POST /checkins (PHQ-9, Idempotency-Key, no alert)": RouteCase(submit_mild, 201, audited(6)),
-    # The same + the alert: INSERT … ON CONFLICT DO NOTHING 1, then SELECT the row that won 1.
+    # The same + the alert: INSERT … ON CONFLICT DO NOTHING RETURNING the new row 1.
     "POST /checkins (PHQ-9 item 9: suicidal-ideation alert)": RouteCase(
-        submit_item9, 201, audited(8)
+        submit_item9, 201, audited(7)
     ),
     # auth 1 + claim the key (taken) 1 + the first answer (SELECT) 1.
     "POST /checkins (replayed Idempotency-Key)": RouteCase(resubmit, 201, audited(3)),
@@ -709,10 +709,10 @@ ROUTE_BUDGETS: dict[str, RouteCase] = {
     "GET /notes/{id}": RouteCase(read_note, 200, audited(4)),
     # auth 1 + the alert, locked 1 + UPDATE 1.
     "POST /alerts/{id}/acknowledge": RouteCase(acknowledge, 200, audited(3)),
-    # auth 1 + sweep: recent sessions 1 + their checkpoint notes 1 + each of the 3 overdue
-    # checkpoints raised again (INSERT … ON CONFLICT DO NOTHING, SELECT) 2 + alerts page 1.
+    # auth 1 + sweep: recent sessions 1 + their checkpoint notes 1 + the 3 overdue checkpoints'
+    # alerts, one INSERT … ON CONFLICT DO NOTHING (all exist already) 1 + alerts page 1.
     "GET /alerts (a recent session, 3 checkpoints overdue)": RouteCase(
-        overdue_alerts, 200, audited(10)
+        overdue_alerts, 200, audited(5)
     ),
 }
 
