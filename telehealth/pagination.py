@@ -21,6 +21,7 @@ from marshmallow import Schema, fields, validate
 from sqlalchemy import BigInteger, ColumnElement, Select, SmallInteger, and_, or_, select, true
 from sqlalchemy.orm import Session
 
+from telehealth.db import plain_rows
 from telehealth.errors import UnprocessableEntity
 from telehealth.schemas import EARLIEST, LATEST, StrictSchema
 
@@ -67,6 +68,8 @@ class SortKey:
     attribute: str
 
     def value_of(self, row: Any) -> Any:
+        if isinstance(row, dict):  # a plain page's row
+            return row[self.attribute]
         value = row
         for part in self.attribute.split("."):
             value = getattr(value, part)
@@ -161,14 +164,14 @@ def keyset_page(
     if cursor:
         statement = statement.where(_after(keys, _decode(cursor, keys), descending))
     order = [k.column.desc() if descending else k.column.asc() for k in keys]
-    result = session.execute(statement.order_by(*order).limit(limit + 1))
-    items: list[Any] = list(result) if plain else list(result.scalars().unique())
+    ordered = statement.order_by(*order).limit(limit + 1)
+    items: list[Any] = (
+        plain_rows(session, ordered) if plain else list(session.execute(ordered).scalars().unique())
+    )
     next_cursor = None
     if len(items) > limit:
         items = items[:limit]
         next_cursor = _encode([key.value_of(items[-1]) for key in keys])
-    if plain:
-        items = [row._asdict() for row in items]
     return Page(items, next_cursor)
 
 

@@ -13,7 +13,7 @@ from sqlalchemy import Select, bindparam, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from telehealth.accounts.models import Role, User
-from telehealth.db import table_of, utcnow
+from telehealth.db import plain_rows, table_of, utcnow
 from telehealth.errors import Conflict, NotFound, UnprocessableEntity
 from telehealth.etags import require_if_match
 from telehealth.pagination import Groups, Page, SortKey, keyset_page_in_groups
@@ -293,8 +293,8 @@ def list_sessions(
     # would cost more than the rest of the request.
     histories: dict[uuid.UUID, list[dict[str, Any]]] = {s["id"]: [] for s in page.items}
     if histories:
-        for row in session.execute(PAGE_TRANSITIONS, {"session_ids": list(histories)}):
-            histories[row.session_id].append(row._asdict())
+        for row in plain_rows(session, PAGE_TRANSITIONS, {"session_ids": list(histories)}):
+            histories[row["session_id"]].append(row)
     for listed in page.items:  # what SessionOut writes beyond the columns
         listed["scheduled_start_local"] = local_start(listed["scheduled_start"], listed["timezone"])
         listed["treatment_monitor"] = monitor(
