@@ -44,6 +44,16 @@ class Trigger:
         }
 
 
+def triggers(
+    patient_id: uuid.UUID,
+    source_type: str,
+    source_id: uuid.UUID,
+    found: list[tuple[AlertKind, str]],
+) -> list[Trigger]:
+    """The triggers one record raised: each (kind, reason) found in it."""
+    return [Trigger(patient_id, kind, source_type, source_id, reason) for kind, reason in found]
+
+
 #: INSERT … ON CONFLICT DO NOTHING on the (source, kind) key, per dialect: a trigger's alert is
 #: created once, however often the trigger fires, even by concurrent retries of one submission.
 _ONCE = ["source_type", "source_id", "kind"]

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from telehealth.accounts.models import User
 from telehealth.alerts.models import AlertKind, SafetyAlert
-from telehealth.alerts.service import Trigger, raise_alert
+from telehealth.alerts.service import raise_alert, triggers
 from telehealth.checkins import outcomes
 from telehealth.checkins.models import InstrumentScore, MoodCheckIn, score_result
 from telehealth.db import driver_rows, new_id, table_of, utcnow
@@ -140,17 +140,8 @@ def _raise_alerts(
     if worse:
         found.append((AlertKind.DETERIORATION, "Review a deterioration: " + "; ".join(worse)))
     return [
-        raise_alert(
-            session,
-            Trigger(
-                patient_id=checkin.patient_id,
-                kind=kind,
-                source_type=CHECKIN_SOURCE,
-                source_id=checkin.id,
-                reason=reason,
-            ),
-        )
-        for kind, reason in found
+        raise_alert(session, trigger)
+        for trigger in triggers(checkin.patient_id, CHECKIN_SOURCE, checkin.id, found)
     ]
 
 

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from telehealth.alerts.models import AlertKind
-from telehealth.alerts.service import Trigger, raise_alerts
+from telehealth.alerts.service import raise_alerts, triggers
 from telehealth.monitoring.models import MonitoringNote
 
 NOTE_SOURCE = "monitoring_note"
@@ -42,26 +42,11 @@ def vital_sign_flags(note: MonitoringNote, thresholds: Mapping[str, Any]) -> lis
 def review_note(session: Session, note: MonitoringNote, thresholds: Mapping[str, Any]) -> None:
     """Raise the alerts a note calls for: one for flagged vital signs, one for a serious
     adverse event. Each is keyed to the note, so it is raised once."""
-    triggers = []
+    found: list[tuple[AlertKind, str]] = []
     flags = vital_sign_flags(note, thresholds)
     if flags:
-        triggers.append(
-            Trigger(
-                patient_id=note.patient_id,
-                kind=AlertKind.VITAL_SIGN,
-                source_type=NOTE_SOURCE,
-                source_id=note.id,
-                reason="Review vital signs: " + "; ".join(flags),
-            )
-        )
+        found.append((AlertKind.VITAL_SIGN, "Review vital signs: " + "; ".join(flags)))
     if note.adverse_event is not None and note.adverse_event.serious:
-        triggers.append(
-            Trigger(
-                patient_id=note.patient_id,
-                kind=AlertKind.ADVERSE_EVENT,
-                source_type=NOTE_SOURCE,
-                source_id=note.id,
-                reason=f"Review a serious adverse event ({note.adverse_event.severity.value}).",
-            )
-        )
-    raise_alerts(session, triggers)
+        severity = note.adverse_event.severity.value
+        found.append((AlertKind.ADVERSE_EVENT, f"Review a serious adverse event ({severity})."))
+    raise_alerts(session, triggers(note.patient_id, NOTE_SOURCE, note.id, found))
