@@ -12,13 +12,23 @@ import base64
 import binascii
 import json
 import uuid
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, Generic, TypeVar
 
 from marshmallow import Schema, fields, validate
-from sqlalchemy import BigInteger, ColumnElement, Select, SmallInteger, and_, or_, select, true
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Select,
+    SmallInteger,
+    and_,
+    bindparam,
+    or_,
+    select,
+    true,
+)
 from sqlalchemy.orm import Session
 
 from telehealth.db import plain_rows
@@ -168,73 +178,101 @@ def keyset_page(
     items: list[Any] = (
         plain_rows(session, ordered) if plain else list(session.execute(ordered).scalars().unique())
     )
-    next_cursor = None
-    if len(items) > limit:
-        items = items[:limit]
-        next_cursor = _encode([key.value_of(items[-1]) for key in keys])
-    return Page(items, next_cursor)
+    return _cut(items, keys, limit)
 
 
-@dataclass(frozen=True)
-class Groups:
-    """The rows a caller may list fall into groups they may see (a clinician's care-team
-    patients): `column` names a row's group, `ids` selects the visible groups."""
+def _cut(items: list[T], keys: Sequence[SortKey], limit: int) -> Page[T]:
+    """The page of `limit` rows out of the `limit + 1` read, and the cursor after it when
+    there are more."""
+    if len(items) <= limit:
+        return Page(items, None)
+    items = items[:limit]
+    return Page(items, _encode([key.value_of(items[-1]) for key in keys]))
 
-    column: Any
-    ids: Select[Any]
+
+#: The bound parameters of a grouped list's statements besides its filters (named after them).
+ACTOR, PAGE_SIZE, AFTER = "actor_id", "page_size", "after_"
 
 
-def keyset_page_in_groups(
-    session: Session,
-    statement: Select[Any],
-    conditions: Sequence[ColumnElement[bool]],
-    keys: Sequence[SortKey],
-    groups: Groups,
-    *,
-    limit: int,
-    cursor: str | None = None,
-    plain: bool = False,
-) -> Page[Any]:
-    """`keyset_page` over the rows of the visible groups that meet `conditions` (`plain` as
-    there).
+@dataclass(frozen=True, eq=False)
+class GroupedList:
+    """A list of rows that fall into groups its caller may see (a clinician's care-team
+    patients), read a page at a time, ascending by `keys` (the last one unique), as dicts.
 
     `group IN (visible groups) ORDER BY key LIMIT n` makes PostgreSQL gather and sort every
     visible row, which grows with the history. Instead each group's first n rows after the
     cursor are read by its own index seek (a LATERAL join), and only those are merged: the work
     is bounded by groups x page size, however long the history. SQLite has no LATERAL, and is
     not where histories grow: there the plain query runs.
+
+    Its statements are built once per shape (database, caller's role, filters used, first page
+    or not), with every value a bound parameter: the caller (`actor_id`), each filter (by its
+    name), the cursor and the page size. Building the merged statement on every request cost
+    more CPU than running it.
     """
-    bound = list(conditions)
-    if cursor:
-        bound.append(_after(keys, _decode(cursor, keys), descending=False))
-    if session.get_bind().dialect.name != "postgresql":
-        return keyset_page(
-            session,
-            statement.where(groups.column.in_(groups.ids), *bound),
-            keys,
-            limit=limit,
-            plain=plain,
+
+    #: The columns a page reads.
+    columns: Select[Any]
+    keys: tuple[SortKey, ...]
+    #: The column that names a row's group.
+    group: Any
+    #: The ids of the groups a caller of a role may see, the caller's id bound as `actor_id`.
+    visible_groups: Callable[[Any], Select[Any]]
+    #: Optional filters, each a condition on a bound parameter of its own name.
+    filters: Mapping[str, ColumnElement[bool]] = field(default_factory=dict)
+    _built: dict[tuple[Any, ...], Select[Any]] = field(default_factory=dict, init=False)
+
+    def page(
+        self,
+        session: Session,
+        role: Any,
+        actor_id: Any,
+        *,
+        limit: int,
+        cursor: str | None = None,
+        **filters: Any,
+    ) -> Page[dict[str, Any]]:
+        """One page, filtered by the filters given a value (None: not filtered)."""
+        used = {name: value for name, value in filters.items() if value is not None}
+        shape = (session.get_bind().dialect.name, role, tuple(sorted(used)), bool(cursor))
+        statement = self._built.get(shape)
+        if statement is None:  # two threads may both build it: the same statement either way
+            statement = self._built[shape] = self._build(*shape)
+        params = {**used, ACTOR: actor_id, PAGE_SIZE: limit + 1}
+        if cursor:
+            values = _decode(cursor, self.keys)
+            params.update({f"{AFTER}{i}": value for i, value in enumerate(values)})
+        return _cut(plain_rows(session, statement, params), self.keys, limit)
+
+    def _build(self, dialect: str, role: Any, filters: tuple[str, ...], after: bool) -> Select[Any]:
+        conditions = [self.filters[name] for name in filters]
+        if after:
+            values: list[Any] = [bindparam(f"{AFTER}{i}") for i in range(len(self.keys))]
+            conditions.append(_after(self.keys, values, descending=False))
+        order = [k.column.asc() for k in self.keys]
+        size: Any = bindparam(PAGE_SIZE)
+        visible = self.visible_groups(role)
+        if dialect != "postgresql":
+            where = self.columns.where(self.group.in_(visible), *conditions)
+            return where.order_by(*order).limit(size)
+        groups = visible.subquery()
+        (group_id,) = groups.c
+        key = self.keys[-1].column  # unique: it names the page's rows
+        first_rows = (
+            select(*(k.column for k in self.keys))
+            .where(self.group == group_id, *conditions)
+            .order_by(*order)
+            .limit(size)
+            .correlate(groups)
+            .lateral()
         )
-    visible = groups.ids.subquery()
-    (group_id,) = visible.c
-    key = keys[-1].column  # unique: it names the page's rows
-    first_rows = (
-        select(*(k.column for k in keys))
-        .where(groups.column == group_id, *bound)
-        .order_by(*(k.column.asc() for k in keys))
-        .limit(limit + 1)
-        .correlate(visible)
-        .lateral()
-    )
-    # The page's keys are chosen among the candidates from the index alone; only then are
-    # its rows read.
-    candidates = (
-        select(first_rows.c[key.key])
-        .select_from(visible)
-        .join(first_rows, true())
-        .order_by(*(first_rows.c[k.column.key].asc() for k in keys))
-        .limit(limit + 1)
-    )
-    return keyset_page(
-        session, statement.where(key.in_(candidates)), keys, limit=limit, plain=plain
-    )
+        # The page's keys are chosen among the candidates from the index alone; only then
+        # are its rows read.
+        candidates = (
+            select(first_rows.c[key.key])
+            .select_from(groups)
+            .join(first_rows, true())
+            .order_by(*(first_rows.c[k.column.key].asc() for k in self.keys))
+            .limit(size)
+        )
+        return self.columns.where(key.in_(candidates)).order_by(*order).limit(size)

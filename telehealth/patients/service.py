@@ -34,12 +34,17 @@ def _visible_ids(role: Role, actor_id: Any) -> Select[uuid.UUID]:
     return select(Patient.id).where(Patient.id == actor_id)
 
 
+def visible_patient_ids_of(role: Role) -> Select[uuid.UUID]:
+    """`visible_patient_ids` for any caller of `role`, the caller's id bound as `actor_id`:
+    for statements built once."""
+    return _visible_ids(role, bindparam("actor_id"))
+
+
 #: Per role, built once (every read of a patient's data runs one): the patient's id if the
 #: caller may see the record.
 VISIBLE_PATIENT = {
     role: select(Patient.id).where(
-        Patient.id == bindparam("patient_id"),
-        Patient.id.in_(_visible_ids(role, bindparam("actor_id"))),
+        Patient.id == bindparam("patient_id"), Patient.id.in_(visible_patient_ids_of(role))
     )
     for role in Role
 }

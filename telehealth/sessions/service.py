@@ -16,9 +16,13 @@ from telehealth.accounts.models import Role, User
 from telehealth.db import plain_rows, table_of, utcnow
 from telehealth.errors import Conflict, NotFound, UnprocessableEntity
 from telehealth.etags import require_if_match
-from telehealth.pagination import Groups, Page, SortKey, keyset_page_in_groups
+from telehealth.pagination import GroupedList, Page, SortKey
 from telehealth.patients.models import Patient
-from telehealth.patients.service import get_managed_patient, visible_patient_ids
+from telehealth.patients.service import (
+    get_managed_patient,
+    visible_patient_ids,
+    visible_patient_ids_of,
+)
 from telehealth.sessions.models import (
     SessionStatus,
     SessionTransition,
@@ -253,6 +257,25 @@ PAGE_COLUMNS = select(*table_of(TreatmentSession).c, Patient.timezone).join(
 )
 
 
+#: The session list: the caller's patients' sessions by start, optionally filtered.
+SESSIONS = GroupedList(
+    PAGE_COLUMNS,
+    (
+        SortKey(TreatmentSession.scheduled_start, "scheduled_start"),
+        SortKey(TreatmentSession.id, "id"),
+    ),
+    TreatmentSession.patient_id,
+    visible_patient_ids_of,
+    {
+        "patient_id": TreatmentSession.patient_id == bindparam("patient_id"),
+        "status": TreatmentSession.status == bindparam("status"),
+        "from_": TreatmentSession.scheduled_start >= bindparam("from_"),
+        "to": TreatmentSession.scheduled_start < bindparam("to"),
+        "updated_since": TreatmentSession.updated_at >= bindparam("updated_since"),
+    },
+)
+
+
 def list_sessions(
     session: Session,
     actor: User,
@@ -265,29 +288,17 @@ def list_sessions(
     to: datetime | None = None,
     updated_since: datetime | None = None,
 ) -> Page[dict[str, Any]]:
-    conditions = []
-    if patient_id is not None:
-        conditions.append(TreatmentSession.patient_id == patient_id)
-    if status is not None:
-        conditions.append(TreatmentSession.status == status)
-    if from_ is not None:
-        conditions.append(TreatmentSession.scheduled_start >= from_)
-    if to is not None:
-        conditions.append(TreatmentSession.scheduled_start < to)
-    if updated_since is not None:
-        conditions.append(TreatmentSession.updated_at >= updated_since)
-    page = keyset_page_in_groups(
+    page = SESSIONS.page(
         session,
-        PAGE_COLUMNS,
-        conditions,
-        [
-            SortKey(TreatmentSession.scheduled_start, "scheduled_start"),
-            SortKey(TreatmentSession.id, "id"),
-        ],
-        Groups(TreatmentSession.patient_id, visible_patient_ids(actor)),
+        actor.role,
+        actor.id,
         limit=limit,
         cursor=cursor,
-        plain=True,
+        patient_id=patient_id,
+        status=status,
+        from_=from_,
+        to=to,
+        updated_since=updated_since,
     )
     # The page as plain dicts, and one plain query for its histories: a hundred ORM objects
     # would cost more than the rest of the request.
