@@ -206,7 +206,7 @@ class GroupedList:
     not where histories grow: there the plain query runs.
 
     Its statements are built once per shape (database, caller's role, filters used, first page
-    or not), with every value a bound parameter: the caller (`actor_id`), each filter (by its
+    or not), with every value a bound parameter: the caller (`ACTOR`), each filter (by its
     name), the cursor and the page size. Building the merged statement on every request cost
     more CPU than running it.
     """
@@ -216,7 +216,7 @@ class GroupedList:
     keys: tuple[SortKey, ...]
     #: The column that names a row's group.
     group: Any
-    #: The ids of the groups a caller of a role may see, the caller's id bound as `actor_id`.
+    #: The ids of the groups a caller of a role may see, the caller's id bound as `ACTOR`.
     visible_groups: Callable[[Any], Select[Any]]
     #: Optional filters, each a condition on a bound parameter of its own name.
     filters: Mapping[str, ColumnElement[bool]] = field(default_factory=dict)

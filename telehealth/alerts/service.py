@@ -82,11 +82,11 @@ def raise_alert(session: Session, trigger: Trigger) -> SafetyAlert:
     ).one()
 
 
-def raise_alerts(session: Session, triggers: list[Trigger]) -> None:
+def raise_alerts(session: Session, pending: list[Trigger]) -> None:
     """Each trigger's alert, where it has none yet, in one statement; nothing read back."""
-    if triggers:
+    if pending:
         dialect = session.get_bind().dialect.name
-        session.execute(INSERT_ONCE[dialect], [trigger.row() for trigger in triggers])
+        session.execute(INSERT_ONCE[dialect], [trigger.row() for trigger in pending])
 
 
 #: A page of alerts: every column, read as rows.

@@ -16,7 +16,7 @@ from telehealth.accounts.service import Invited, invite, new_user
 from telehealth.db import utcnow
 from telehealth.errors import Conflict, NotFound
 from telehealth.etags import require_if_match
-from telehealth.pagination import Page, SortKey, keyset_page
+from telehealth.pagination import ACTOR, Page, SortKey, keyset_page
 from telehealth.patients.models import CareTeamMember, Patient
 
 
@@ -35,9 +35,9 @@ def _visible_ids(role: Role, actor_id: Any) -> Select[uuid.UUID]:
 
 
 def visible_patient_ids_of(role: Role) -> Select[uuid.UUID]:
-    """`visible_patient_ids` for any caller of `role`, the caller's id bound as `actor_id`:
+    """`visible_patient_ids` for any caller of `role`, the caller's id bound as `ACTOR`:
     for statements built once."""
-    return _visible_ids(role, bindparam("actor_id"))
+    return _visible_ids(role, bindparam(ACTOR))
 
 
 #: Per role, built once (every read of a patient's data runs one): the patient's id if the
@@ -80,7 +80,7 @@ def require_visible_patient(session: Session, actor: User, patient_id: uuid.UUID
     """404 unless `actor` may see the patient's record: one narrow query, for routes that
     read the patient's data but not the record itself."""
     visible = session.scalar(
-        VISIBLE_PATIENT[actor.role], {"patient_id": patient_id, "actor_id": actor.id}
+        VISIBLE_PATIENT[actor.role], {"patient_id": patient_id, ACTOR: actor.id}
     )
     if visible is None:
         raise NotFound("No such patient.")
