@@ -2,11 +2,13 @@
 [--duration 10] [--connections 16]` (or `bench/run ...`, which also starts what it needs).
 
 Per scale: seed PostgreSQL, start the service under gunicorn with the production settings and
-the reference app beside it (same gunicorn config), then round after round run every target
-once with wrk, in a shuffled order (fixed seed), so drift of the machine hits every target
-alike. Then one single-worker service measures memory growth during an export. It prints a
-table per scale, the flatness between scales and the budgets, and saves JSON in bench/out/.
-Exit status 1 when a budget fails.
+the reference app beside it (same gunicorn config). Every scale's servers run at once, and
+round after round every target of every scale runs once with wrk, in an order shuffled afresh
+each round (fixed seed), so drift of the machine hits every target and both scales alike: the
+flatness ratios compare 10k and 1M measured side by side, not in two halves of the run that
+the machine may run at different speeds. Then, per scale, one single-worker service measures
+memory growth during an export. It prints a table per scale, the flatness between scales and
+the budgets, and saves JSON in bench/out/. Exit status 1 when a budget fails.
 """
 
 from __future__ import annotations
@@ -72,7 +74,12 @@ def parse_args(argv: list[str] | None = None) -> Options:
     parser.add_argument("--warmup", type=int, default=2, help="seconds per target, unrecorded")
     parser.add_argument("--workers", type=int, default=2, help="GUNICORN_WORKERS")
     parser.add_argument("--threads", type=int, default=4, help="GUNICORN_THREADS")
-    parser.add_argument("--port", type=int, default=18080, help="service; +1 reference, +2 export")
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=18080,
+        help="first scale's service; +1 reference, +2 export; each further scale +10",
+    )
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/9")
     parser.add_argument("--shuffle-seed", type=int, default=1)
     parser.add_argument(
@@ -99,9 +106,9 @@ def service_settings(manifest: dict[str, Any], options: Options, secret: str) ->
 
 
 def token_lifetime(options: Options, targets: int = 10) -> timedelta:
-    """Long enough for the whole scale's load, with room to spare."""
-    load = (options.rounds + 1) * targets * (options.duration + options.warmup + 2)
-    return timedelta(seconds=load + 3600)
+    """Long enough for the whole run's load (every scale's targets), with room to spare."""
+    load = (options.rounds + 1) * targets * len(options.scales)
+    return timedelta(seconds=load * (options.duration + options.warmup + 2) + 3600)
 
 
 # -- one scale ---------------------------------------------------------------------------------
@@ -112,33 +119,88 @@ class Running:
     service: servers.Server
     reference: servers.Server
 
+    @property
+    def apps(self) -> dict[str, int]:
+        """The gunicorn masters, by the CPU group they count under."""
+        return {SERVICE: self.service.pid, REFERENCE: self.reference.pid}
 
-def start(
-    manifest: dict[str, Any],
-    options: Options,
-    env: dict[str, str],
-    reference_secret: str,
-    logs: Path,
-) -> Running:
+
+@dataclass
+class Scale:
+    """One scale's database, targets and servers, from seeding to the end of its load."""
+
+    name: str
+    manifest: dict[str, Any]
+    #: The service's environment (production settings, this scale's database).
+    env: dict[str, str]
+    reference_secret: str
+    #: The busy clinician's token (the export is read with it).
+    clinician_token: str
+    targets: list[Target]
+    logs: Path
+    #: Its service's port; the reference app's is the next one, the export service's the one
+    #: after.
+    port: int
+    running: Running | None = None
+
+    @property
+    def servers(self) -> Running:
+        assert self.running is not None, f"{self.name}: servers not started"
+        return self.running
+
+
+def prepare_scale(name: str, index: int, options: Options) -> Scale:
+    """Seed (or reuse) the scale's database, fill the reference table, mint the tokens and
+    write the wrk scripts."""
+    manifest = seeded(name, options)
+    say("   reference table")
+    reference_app.prepare(manifest["database_url"], int(manifest["checkins"]))
+    settings = service_settings(manifest, options, secrets.token_urlsafe(48))
+    reference_secret = secrets.token_urlsafe(48)
+    logs = OUT / "logs" / name
+    scripts = logs / "scripts"
+    scripts.mkdir(parents=True, exist_ok=True)
+    lifetime = token_lifetime(options)
+    minted = tokens.service_tokens(settings, manifest, lifetime)
+    reference = tokens.reference_tokens(reference_secret, manifest["database_url"], lifetime)
+    return Scale(
+        name=name,
+        manifest=manifest,
+        env={**settings, "TELEHEALTH_ENV": "production"},
+        reference_secret=reference_secret,
+        clinician_token=minted.clinician,
+        targets=service_targets(manifest, minted, scripts) + reference_targets(reference, scripts),
+        logs=logs,
+        port=options.port + 10 * index,
+    )
+
+
+def start(scale: Scale, options: Options) -> Running:
     reference_env = {
-        "REFERENCE_DATABASE_URL": manifest["database_url"],
-        "REFERENCE_JWT_SECRET": reference_secret,
+        "REFERENCE_DATABASE_URL": scale.manifest["database_url"],
+        "REFERENCE_JWT_SECRET": scale.reference_secret,
         # The yardstick is not recycled: at its request rates max_requests would restart a
         # worker every few minutes, and each restart is a burst of closed connections and a
         # worker importing its code mid-measurement. The service keeps production's setting.
         "GUNICORN_MAX_REQUESTS": "0",
     }
     sizes = {"workers": options.workers, "threads": options.threads}
+    say(f"   {scale.name}: gunicorn service :{scale.port}, reference :{scale.port + 1}")
     running = Running(
         service=servers.start_gunicorn(
-            "service", "wsgi:app", options.port, env, log=logs / "service.log", **sizes
+            f"service {scale.name}",
+            "wsgi:app",
+            scale.port,
+            scale.env,
+            log=scale.logs / "service.log",
+            **sizes,
         ),
         reference=servers.start_gunicorn(
-            "reference",
+            f"reference {scale.name}",
             "bench.reference_app:create_app()",
-            options.port + 1,
+            scale.port + 1,
             reference_env,
-            log=logs / "reference.log",
+            log=scale.logs / "reference.log",
             **sizes,
         ),
     )
@@ -188,25 +250,30 @@ def load(
     )
 
 
-def rounds(running: Running, targets: list[Target], options: Options) -> dict[str, TargetResult]:
-    """Every target once per round, in an order shuffled afresh each round (fixed seed)."""
-    results = {t.name: TargetResult(t) for t in targets}
-    apps = {SERVICE: running.service.pid, REFERENCE: running.reference.pid}
+Results = dict[str, dict[str, TargetResult]]
+
+
+def rounds(scales: list[Scale], options: Options) -> Results:
+    """Every target of every scale once per round, in an order shuffled afresh each round
+    (fixed seed): results by scale, then by target."""
+    results = {s.name: {t.name: TargetResult(t) for t in s.targets} for s in scales}
+    runs = [(scale, target) for scale in scales for target in scale.targets]
     order = random.Random(options.shuffle_seed)  # noqa: S311 - an order, not a secret
     for number in range(1, options.rounds + 1):
         say(f"-- round {number}/{options.rounds}")
-        for target in order.sample(targets, len(targets)):
-            before = cpu.snapshot(apps)
+        for scale, target in order.sample(runs, len(runs)):
+            running = scale.servers
+            before = cpu.snapshot(running.apps)
             sample = load(
                 running, target, options.duration, options.connections, secrets.token_hex(4)
             )
-            sample.cpu_ms = cpu.per_request(before, cpu.snapshot(apps), sample.requests)
-            results[target.name].samples.append(sample)
+            sample.cpu_ms = cpu.per_request(before, cpu.snapshot(running.apps), sample.requests)
+            results[scale.name][target.name].samples.append(sample)
             flag = "  !!! ERRORS" if sample.non_2xx or sample.failed else ""
             say(
-                f"   {target.name:<14} {sample.rps:9.1f} req/s  p50 {sample.p50_ms:7.2f} ms  "
-                f"p99 {sample.p99_ms:7.2f} ms  non-2xx {sample.non_2xx}  "
-                f"socket errors {sample.errors}{flag}"
+                f"   {scale.name:<4} {target.name:<14} {sample.rps:9.1f} req/s  "
+                f"p50 {sample.p50_ms:7.2f} ms  p99 {sample.p99_ms:7.2f} ms  "
+                f"non-2xx {sample.non_2xx}  socket errors {sample.errors}{flag}"
             )
     return results
 
@@ -236,20 +303,24 @@ EXPORT_PASSES = (
 )
 
 
-def export_memory(
-    manifest: dict[str, Any], options: Options, env: dict[str, str], token: str, logs: Path
-) -> list[memory.ExportGrowth]:
+def export_memory(scale: Scale) -> list[memory.ExportGrowth]:
     """A separate single-worker, single-thread service streams the export patient's record
     (1,100 check-ins) while the worker's RSS is sampled."""
     server = servers.start_gunicorn(
-        "export", "wsgi:app", options.port + 2, env, workers=1, threads=1, log=logs / "export.log"
+        f"export {scale.name}",
+        "wsgi:app",
+        scale.port + 2,
+        scale.env,
+        workers=1,
+        threads=1,
+        log=scale.logs / "export.log",
     )
     try:
         servers.wait_ready(server, "/readyz")
         [worker] = servers.wait_workers(server, 1)
-        record = f"/api/v1/patients/{manifest['export_patient_id']}/export"
+        record = f"/api/v1/patients/{scale.manifest['export_patient_id']}/export"
         return [
-            memory.export_growth(server.port, worker, label, record + query, token)
+            memory.export_growth(server.port, worker, label, record + query, scale.clinician_token)
             for label, query in EXPORT_PASSES
         ]
     finally:
@@ -301,61 +372,50 @@ def seeded(scale: str, options: Options) -> dict[str, Any]:
     return manifest
 
 
-def measure(
-    running: Running, targets: list[Target], options: Options
-) -> tuple[dict[str, TargetResult], dict[str, list[memory.WorkerPeak]], dict[str, str]]:
-    """Smoke, warm-up, then the rounds with every worker's RSS sampled throughout."""
-    problems = smoke(running, targets)
+@dataclass
+class Measured:
+    """One scale's load results, worker memory peaks and the problems seen."""
+
+    results: dict[str, TargetResult]
+    peaks: dict[str, list[memory.WorkerPeak]]
+    problems: dict[str, str]
+
+
+def measure(scales: list[Scale], options: Options) -> dict[str, Measured]:
+    """Smoke and warm-up per scale, then the rounds over every scale at once, with every
+    worker's RSS sampled throughout."""
+    problems = {scale.name: smoke(scale.servers, scale.targets) for scale in scales}
     if options.warmup:
         say(f"   warm-up: {options.warmup} s per target, not recorded")
-        for target in targets:
-            load(running, target, options.warmup, options.connections, secrets.token_hex(4))
-    sampler = memory.LoadSampler(
-        {"service": running.service.pid, "reference": running.reference.pid}
-    )
-    sampler.start()
+        for scale in scales:
+            for target in scale.targets:
+                load(scale.servers, target, options.warmup, options.connections, "warmup")
+    samplers = {scale.name: memory.LoadSampler(scale.servers.apps) for scale in scales}
+    for sampler in samplers.values():
+        sampler.start()
     try:
-        results = rounds(running, targets, options)
+        results = rounds(scales, options)
     finally:
-        peaks = sampler.finish()
-    explain_errors(running, results, problems)
-    return results, peaks, problems
+        peaks = {name: sampler.finish() for name, sampler in samplers.items()}
+    for scale in scales:
+        explain_errors(scale.servers, results[scale.name], problems[scale.name])
+    return {s.name: Measured(results[s.name], peaks[s.name], problems[s.name]) for s in scales}
 
 
-def run_scale(scale: str, options: Options) -> ScaleResult:
-    manifest = seeded(scale, options)
-    say("   reference table")
-    reference_app.prepare(manifest["database_url"], int(manifest["checkins"]))
-    settings = service_settings(manifest, options, secrets.token_urlsafe(48))
-    env = {**settings, "TELEHEALTH_ENV": "production"}
-    reference_secret = secrets.token_urlsafe(48)
-    logs = OUT / "logs" / scale
-    scripts = logs / "scripts"
-    scripts.mkdir(parents=True, exist_ok=True)
-
-    lifetime = token_lifetime(options)
-    minted = tokens.service_tokens(settings, manifest, lifetime)
-    reference = tokens.reference_tokens(reference_secret, manifest["database_url"], lifetime)
-    targets = service_targets(manifest, minted, scripts) + reference_targets(reference, scripts)
-
-    say(f"   starting gunicorn: service :{options.port}, reference :{options.port + 1}")
-    running = start(manifest, options, env, reference_secret, logs)
-    try:
-        results, peaks, problems = measure(running, targets, options)
-    finally:
-        stop(running)
-
-    say("   export memory: one worker, one thread")
-    exports = export_memory(manifest, options, env, minted.clinician, logs)
+def scale_result(
+    scale: Scale, measured: Measured, exports: list[memory.ExportGrowth], options: Options
+) -> ScaleResult:
+    problems = measured.problems
     for export in exports:
         if export.status != 200:
             problems[f"export {export.label}"] = f"GET {export.path} answered {export.status}"
+    logs = scale.logs
     return ScaleResult(
-        scale=scale,
-        checkins=int(manifest["checkins"]),
-        patients=int(manifest["patients"]),
-        results=results,
-        memory=peaks,
+        scale=scale.name,
+        checkins=int(scale.manifest["checkins"]),
+        patients=int(scale.manifest["patients"]),
+        results=measured.results,
+        memory=measured.peaks,
         workers=options.workers,
         exports=exports,
         problems=problems,
@@ -365,6 +425,26 @@ def run_scale(scale: str, options: Options) -> ScaleResult:
             else ""
         ),
     )
+
+
+def run_scales(options: Options) -> list[ScaleResult]:
+    """Seed every scale, start every scale's servers, load them side by side, then measure
+    each scale's export on its own."""
+    scales = [prepare_scale(name, index, options) for index, name in enumerate(options.scales)]
+    try:
+        for scale in scales:
+            scale.running = start(scale, options)
+        measured = measure(scales, options)
+    finally:
+        for scale in scales:
+            if scale.running is not None:
+                stop(scale.running)
+    results = []
+    for scale in scales:
+        say(f"   {scale.name}: export memory, one worker, one thread")
+        exports = export_memory(scale)
+        results.append(scale_result(scale, measured[scale.name], exports, options))
+    return results
 
 
 # -- the whole run -----------------------------------------------------------------------------
@@ -400,10 +480,8 @@ def main(argv: list[str] | None = None) -> int:
     if shutil.which(wrk.WRK) is None:
         say("wrk is not installed (bench/run installs it)")
         return 2
-    results = []
-    for scale in options.scales:
-        result = run_scale(scale, options)
-        results.append(result)
+    results = run_scales(options)
+    for result in results:
         say("")
         say(scale_table(result, options.rounds, options.duration, options.connections))
         if banner := problems_banner(result):
