@@ -3,7 +3,8 @@
 `python -m bench.profile [--scale 1m] [--requests 200] [--batches 5] [--profile] [target ...]`
 runs the service's main requests through Flask's test client against a seeded bench database
 (run `bench/run` or `python -m bench.seed` first) and prints, per target, the SQL statements
-one request sends, its wall and CPU time per request (the least of the batches), and with
+one request sends, its wall and CPU time per request and PostgreSQL's CPU per request (every
+`postgres` process, as `bench.cpu` counts it; each the least of the batches), and with
 `--profile` the cProfile of the run. No server, no load tool, no other process: the figures
 move only with the code. The check-in POST adds rows to the database, so a later `bench/run`
 reseeds it.
@@ -24,6 +25,7 @@ from typing import Any
 from flask.testing import FlaskClient
 from sqlalchemy import event
 
+from bench import cpu
 from bench.seed import seed
 
 Request = Callable[[], Any]
@@ -106,17 +108,21 @@ def main() -> None:
         sent = len(statements)
         for _ in range(20):  # warm the statement caches and the pool
             request()
-        walls, cpus = [], []
+        walls, cpus, databases = [], [], []
         for _ in range(options.batches):
-            wall, cpu = time.perf_counter(), time.process_time()
+            database = cpu.snapshot({})[cpu.POSTGRES]
+            wall, used = time.perf_counter(), time.process_time()
             for _ in range(options.requests):
                 request()
             walls.append((time.perf_counter() - wall) / options.requests * 1000)
-            cpus.append((time.process_time() - cpu) / options.requests * 1000)
+            cpus.append((time.process_time() - used) / options.requests * 1000)
+            database = cpu.snapshot({})[cpu.POSTGRES] - database
+            databases.append(database / options.requests * 1000)
         # The least of the batches: what the code costs, with the least of the machine's noise.
         print(
             f"{name:<14} {sent} statements  {min(walls):6.2f} ms wall  "
-            f"{min(cpus):6.2f} ms CPU per request (least of {options.batches} x {options.requests})"
+            f"{min(cpus):6.2f} ms CPU  {min(databases):5.2f} ms PostgreSQL per request "
+            f"(least of {options.batches} x {options.requests})"
         )
         if options.profile:
             profiler = cProfile.Profile()
