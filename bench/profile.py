@@ -5,9 +5,12 @@ runs the service's main requests through Flask's test client against a seeded be
 (run `bench/run` or `python -m bench.seed` first) and prints, per target, the SQL statements
 one request sends, its wall and CPU time per request and PostgreSQL's CPU per request (every
 `postgres` process, as `bench.cpu` counts it; each the least of the batches), and with
-`--profile` the cProfile of the run. No server, no load tool, no other process: the figures
-move only with the code. The check-in POST adds rows to the database, so a later `bench/run`
-reseeds it.
+`--profile` the cProfile of the run. The reference app's insert and page (`ref_insert`,
+`ref_page`) run the same way, on the same database, as the yardstick; three variants of the
+check-in POST (`checkins_post_plain`: no answers and no Idempotency-Key; `_scored`: answers;
+`_keyed`: a key) show what scoring and the key each add. No server, no load tool, no other
+process: the figures move only with the code. The check-in POST adds rows to the database,
+so a later `bench/run` reseeds it.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from typing import Any
 from flask.testing import FlaskClient
 from sqlalchemy import event
 
-from bench import cpu
+from bench import cpu, reference_app
 from bench.seed import seed
 
 Request = Callable[[], Any]
@@ -38,18 +41,24 @@ def _targets(
     patient = {"Authorization": f"Bearer {tokens['patient']}"}
     busy = manifest["busy_patient_id"]
 
-    def checkin() -> Any:
-        body = {
+    def checkin(*, keyed: bool = True, scored: bool = True) -> Any:
+        """The bench's check-in (PHQ-9 answers, an Idempotency-Key), or one without either:
+        the difference is what scoring and the key cost."""
+        body: dict[str, Any] = {
             "recorded_at": (datetime.now(UTC) - timedelta(minutes=1)).isoformat(),
             "mood": 5,
-            "instruments": {"PHQ-9": [1, 1, 1, 1, 0, 1, 0, 1, 0]},
         }
-        key = {"Idempotency-Key": f"profile-{uuid.uuid4()}"}
+        if scored:
+            body["instruments"] = {"PHQ-9": [1, 1, 1, 1, 0, 1, 0, 1, 0]}
+        key = {"Idempotency-Key": f"profile-{uuid.uuid4()}"} if keyed else {}
         return client.post("/api/v1/checkins", json=body, headers={**patient, **key})
 
     return {
         "me": lambda: client.get("/api/v1/me", headers=clinician),
         "checkins_post": checkin,
+        "checkins_post_plain": lambda: checkin(keyed=False, scored=False),
+        "checkins_post_scored": lambda: checkin(keyed=False),
+        "checkins_post_keyed": lambda: checkin(scored=False),
         "checkins_list": lambda: client.get(
             f"/api/v1/patients/{busy}/checkins?limit=50", headers=clinician
         ),
@@ -57,6 +66,22 @@ def _targets(
         "sessions_list": lambda: client.get("/api/v1/sessions?limit=50", headers=clinician),
         "alerts_list": lambda: client.get("/api/v1/alerts?limit=50", headers=clinician),
     }
+
+
+def _reference_targets(database_url: str, rows: int) -> tuple[dict[str, Request], Any]:
+    """The reference app's insert and page (bench/reference_app.py) on the same database, in
+    process like the service's targets: the yardstick for the figures above. Its engine, for
+    counting statements."""
+    reference_app.prepare(database_url, rows)
+    secret = uuid.uuid4().hex * 2
+    app = reference_app.create_app(database_url, secret)
+    token = reference_app.mint_token(app, reference_app.BUSY_OWNER, timedelta(hours=2))
+    client, headers = app.test_client(), {"Authorization": f"Bearer {token}"}
+    targets: dict[str, Request] = {
+        "ref_insert": lambda: client.post("/items", json={"mood": 5}, headers=headers),
+        "ref_page": lambda: client.get("/items?limit=50", headers=headers),
+    }
+    return targets, app.extensions["reference_sessions"].kw["bind"]
 
 
 def main() -> None:
@@ -95,11 +120,16 @@ def main() -> None:
             )
         }
         engine = db.engine
-    statements: list[str] = []
-    event.listen(
-        engine, "before_cursor_execute", lambda *args: statements.append(args[2].split()[0])
-    )
     targets = _targets(app.test_client(), tokens, manifest)
+    reference, reference_engine = _reference_targets(
+        manifest["database_url"], int(manifest["checkins"])
+    )
+    targets.update(reference)
+    statements: list[str] = []
+    for counted in (engine, reference_engine):
+        event.listen(
+            counted, "before_cursor_execute", lambda *args: statements.append(args[2].split()[0])
+        )
     for name in options.targets or list(targets):
         request = targets[name]
         statements.clear()
@@ -120,7 +150,7 @@ def main() -> None:
             databases.append(database / options.requests * 1000)
         # The least of the batches: what the code costs, with the least of the machine's noise.
         print(
-            f"{name:<14} {sent} statements  {min(walls):6.2f} ms wall  "
+            f"{name:<20} {sent} statements  {min(walls):6.2f} ms wall  "
             f"{min(cpus):6.2f} ms CPU  {min(databases):5.2f} ms PostgreSQL per request "
             f"(least of {options.batches} x {options.requests})"
         )
