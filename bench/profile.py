@@ -26,7 +26,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask.testing import FlaskClient
-from sqlalchemy import event
+from sqlalchemy import Engine, event
 
 from bench import cpu, reference_app
 from bench.seed import seed
@@ -68,20 +68,22 @@ def _targets(
     }
 
 
-def _reference_targets(database_url: str, rows: int) -> tuple[dict[str, Request], Any]:
+#: The reference app's targets: set up (its table refilled) only when one of them is asked for.
+REFERENCE_TARGETS = ("ref_insert", "ref_page")
+
+
+def _reference_targets(database_url: str, rows: int) -> dict[str, Request]:
     """The reference app's insert and page (bench/reference_app.py) on the same database, in
-    process like the service's targets: the yardstick for the figures above. Its engine, for
-    counting statements."""
+    process like the service's targets: the yardstick for the figures above."""
     reference_app.prepare(database_url, rows)
     secret = uuid.uuid4().hex * 2
     app = reference_app.create_app(database_url, secret)
     token = reference_app.mint_token(app, reference_app.BUSY_OWNER, timedelta(hours=2))
     client, headers = app.test_client(), {"Authorization": f"Bearer {token}"}
-    targets: dict[str, Request] = {
+    return {
         "ref_insert": lambda: client.post("/items", json={"mood": 5}, headers=headers),
         "ref_page": lambda: client.get("/items?limit=50", headers=headers),
     }
-    return targets, app.extensions["reference_sessions"].kw["bind"]
 
 
 def main() -> None:
@@ -119,18 +121,16 @@ def main() -> None:
                 ("patient", manifest["patient_ids"][0]),
             )
         }
-        engine = db.engine
     targets = _targets(app.test_client(), tokens, manifest)
-    reference, reference_engine = _reference_targets(
-        manifest["database_url"], int(manifest["checkins"])
-    )
-    targets.update(reference)
+    names = options.targets or [*targets, *REFERENCE_TARGETS]
+    if set(names) & set(REFERENCE_TARGETS):
+        targets.update(_reference_targets(manifest["database_url"], int(manifest["checkins"])))
     statements: list[str] = []
-    for counted in (engine, reference_engine):
-        event.listen(
-            counted, "before_cursor_execute", lambda *args: statements.append(args[2].split()[0])
-        )
-    for name in options.targets or list(targets):
+    # On the Engine class: the service's engine and the reference app's alike.
+    event.listen(
+        Engine, "before_cursor_execute", lambda *args: statements.append(args[2].split()[0])
+    )
+    for name in names:
         request = targets[name]
         statements.clear()
         answer = request()

@@ -111,7 +111,7 @@ def token_lifetime(options: Options, targets: int = 10) -> timedelta:
     return timedelta(seconds=load * (options.duration + options.warmup + 2) + 3600)
 
 
-# -- one scale ---------------------------------------------------------------------------------
+# -- the scales, side by side ------------------------------------------------------------------
 
 
 @dataclass
@@ -144,7 +144,7 @@ class Scale:
     running: Running | None = None
 
     @property
-    def servers(self) -> Running:
+    def started(self) -> Running:
         assert self.running is not None, f"{self.name}: servers not started"
         return self.running
 
@@ -262,7 +262,7 @@ def rounds(scales: list[Scale], options: Options) -> Results:
     for number in range(1, options.rounds + 1):
         say(f"-- round {number}/{options.rounds}")
         for scale, target in order.sample(runs, len(runs)):
-            running = scale.servers
+            running = scale.started
             before = cpu.snapshot(running.apps)
             sample = load(
                 running, target, options.duration, options.connections, secrets.token_hex(4)
@@ -384,13 +384,15 @@ class Measured:
 def measure(scales: list[Scale], options: Options) -> dict[str, Measured]:
     """Smoke and warm-up per scale, then the rounds over every scale at once, with every
     worker's RSS sampled throughout."""
-    problems = {scale.name: smoke(scale.servers, scale.targets) for scale in scales}
+    problems = {scale.name: smoke(scale.started, scale.targets) for scale in scales}
     if options.warmup:
         say(f"   warm-up: {options.warmup} s per target, not recorded")
         for scale in scales:
             for target in scale.targets:
-                load(scale.servers, target, options.warmup, options.connections, "warmup")
-    samplers = {scale.name: memory.LoadSampler(scale.servers.apps) for scale in scales}
+                load(
+                    scale.started, target, options.warmup, options.connections, secrets.token_hex(4)
+                )
+    samplers = {scale.name: memory.LoadSampler(scale.started.apps) for scale in scales}
     for sampler in samplers.values():
         sampler.start()
     try:
@@ -398,7 +400,7 @@ def measure(scales: list[Scale], options: Options) -> dict[str, Measured]:
     finally:
         peaks = {name: sampler.finish() for name, sampler in samplers.items()}
     for scale in scales:
-        explain_errors(scale.servers, results[scale.name], problems[scale.name])
+        explain_errors(scale.started, results[scale.name], problems[scale.name])
     return {s.name: Measured(results[s.name], peaks[s.name], problems[s.name]) for s in scales}
 
 
