@@ -232,6 +232,7 @@ ALERTS = Table(
     (
         "id", "patient_id", "kind", "priority", "status", "source_type", "source_id", "reason",
         "created_at", "updated_at", "acknowledged_by_id", "acknowledged_at", "note",
+        "occurrence", "escalation_level",
     ),
 )  # fmt: skip
 AUDIT = Table(
@@ -688,7 +689,7 @@ class StreamWriter:
             note = "Called the patient; safety plan reviewed."
         row = line(make_id(TAG_ALERT, self.alerts), d.patient.id, kind.value, kind.priority,
                    status, "checkin", checkin_id, reason[:500], ts(created), at or ts(created),
-                   by, at, note)  # fmt: skip
+                   by, at, note, "", 0)  # fmt: skip
         self.sinks[ALERTS.name](row)
 
     def write_audit(self, d: Draft, checkin_id: str) -> None:

@@ -6,6 +6,7 @@ import uuid
 from typing import Any
 
 from flask_smorest import Blueprint
+from marshmallow import RAISE
 
 from telehealth.accounts.models import Role
 from telehealth.alerts import service
@@ -20,13 +21,22 @@ blp = Blueprint("alerts", __name__, url_prefix="/api/v1", description="Safety al
 
 @blp.get("/alerts")
 @audited("alert.list", "alert")
-@authenticated(Role.CLINICIAN)
-@blp.arguments(AlertQuery(), location="query")
+@authenticated(Role.CLINICIAN, Role.ADMIN)
+# Unknown parameters are 422: for a query, webargs would otherwise drop them silently.
+@blp.arguments(AlertQuery(), location="query", unknown=RAISE)
 @blp.response(200, AlertPage)
+@blp.alt_response(404, description="`patient_id` names no patient the caller may see.")
 def list_alerts(query: dict[str, Any]) -> Any:
-    """Alerts of the clinician's care-team patients (default: open), most urgent kind first
-    (suicidal ideation), then oldest first. Overdue monitoring checkpoints of recent
-    sessions are raised as alerts first, since no background worker watches the clock."""
+    """Alerts to review, most urgent first (`priority` 1: suicidal ideation; then adverse
+    event, overdue checkpoint, vital sign, severe score, deterioration, missed check-ins), then
+    oldest first. A clinician sees the alerts of their care-team patients; an admin every
+    patient's (oversight; acknowledging stays with the care team). Filters: `status` (`open`
+    by default, `acknowledged`, `all`), `patient_id` (404 for a patient the caller may not
+    see), `kind`. Each alert names its `source` (`checkin`, `monitoring_note` or `session`,
+    readable at `/checkins/{id}`, `/notes/{id}`, `/sessions/{id}`) and, where the trigger
+    came from a session, `session_id`. Overdue monitoring checkpoints of recent sessions are
+    raised as alerts first, so the list never misses one."""
+    audit_resource(patient_id=query.get("patient_id"))
     raise_overdue_checkpoint_alerts(db.session, me())
     return service.list_alerts(db.session, me(), **query)
 

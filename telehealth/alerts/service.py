@@ -11,23 +11,33 @@ from sqlalchemy import Select, bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from telehealth.accounts.models import User
+from telehealth.accounts.models import Role, User
 from telehealth.alerts.models import AlertKind, AlertStatus, SafetyAlert
 from telehealth.db import new_id, table_of, utcnow
 from telehealth.errors import Conflict, NotFound
-from telehealth.pagination import GroupedList, Page, SortKey
-from telehealth.patients.service import visible_patient_ids, visible_patient_ids_of
+from telehealth.monitoring.models import Checkpoint
+from telehealth.pagination import GroupedList, Page, SortKey, keyset_page
+from telehealth.patients.service import (
+    require_visible_patient,
+    visible_patient_ids,
+    visible_patient_ids_of,
+)
 
 
 @dataclass(frozen=True)
 class Trigger:
-    """What calls for an alert: its kind, the record that raised it, and why."""
+    """What calls for an alert: its kind, the record that raised it (an `AlertSource` and its
+    id), and why; the session it came from, and which occurrence on that record it is (an
+    overdue checkpoint's name: one session can have several)."""
 
     patient_id: uuid.UUID
     kind: AlertKind
     source_type: str
     source_id: uuid.UUID
     reason: str
+    session_id: uuid.UUID | None = None
+    checkpoint: Checkpoint | None = None
+    occurrence: str = ""
 
     def row(self) -> dict[str, Any]:
         now = utcnow()
@@ -38,7 +48,12 @@ class Trigger:
             "priority": self.kind.priority,
             "source_type": self.source_type,
             "source_id": self.source_id,
+            "occurrence": self.occurrence,
+            "session_id": self.session_id,
+            "checkpoint": self.checkpoint,
             "reason": self.reason[:500],
+            "escalation_level": 0,
+            "escalated_at": None,
             "created_at": now,
             "updated_at": now,
         }
@@ -49,14 +64,20 @@ def triggers(
     source_type: str,
     source_id: uuid.UUID,
     found: list[tuple[AlertKind, str]],
+    *,
+    session_id: uuid.UUID | None = None,
 ) -> list[Trigger]:
     """The triggers one record raised: each (kind, reason) found in it."""
-    return [Trigger(patient_id, kind, source_type, source_id, reason) for kind, reason in found]
+    return [
+        Trigger(patient_id, kind, source_type, source_id, reason, session_id=session_id)
+        for kind, reason in found
+    ]
 
 
-#: INSERT … ON CONFLICT DO NOTHING on the (source, kind) key, per dialect: a trigger's alert is
-#: created once, however often the trigger fires, even by concurrent retries of one submission.
-_ONCE = ["source_type", "source_id", "kind"]
+#: INSERT … ON CONFLICT DO NOTHING on the (source, kind, occurrence) key, per dialect: a
+#: trigger's alert is created once, however often the trigger fires, even by concurrent
+#: retries of one submission.
+_ONCE = ["source_type", "source_id", "kind", "occurrence"]
 INSERT_ONCE: dict[str, postgresql.Insert | sqlite.Insert] = {
     "postgresql": postgresql.insert(SafetyAlert).on_conflict_do_nothing(index_elements=_ONCE),
     "sqlite": sqlite.insert(SafetyAlert).on_conflict_do_nothing(index_elements=_ONCE),
@@ -78,6 +99,7 @@ def raise_alert(session: Session, trigger: Trigger) -> SafetyAlert:
             SafetyAlert.source_type == trigger.source_type,
             SafetyAlert.source_id == trigger.source_id,
             SafetyAlert.kind == trigger.kind,
+            SafetyAlert.occurrence == trigger.occurrence,
         )
     ).one()
 
@@ -97,22 +119,27 @@ def visible_alerts(actor: User) -> Select[SafetyAlert]:
     return select(SafetyAlert).where(SafetyAlert.patient_id.in_(visible_patient_ids(actor)))
 
 
-#: The care team's alerts of one status, most urgent kind first, then oldest first: each
-#: care-team patient's first ones by index, merged (see `GroupedList`). A plain `IN` over the
-#: care team let PostgreSQL walk the whole clinic's open alerts in priority order and keep
-#: the team's, so the list slowed as other teams' alerts piled up (in the load bench, whose
-#: check-ins raise alerts, its p50 at 1M check-ins reached 1.20x and 1.33x of its p50 at 10k).
-ALERTS = GroupedList(
-    PAGE_COLUMNS,
-    (
-        SortKey(SafetyAlert.priority, "priority"),
-        SortKey(SafetyAlert.created_at, "created_at"),
-        SortKey(SafetyAlert.id, "id"),
-    ),
-    SafetyAlert.patient_id,
-    visible_patient_ids_of,
-    {"status": SafetyAlert.status == bindparam("status")},
+#: The list's order: most urgent kind first, then oldest first.
+ORDER = (
+    SortKey(SafetyAlert.priority, "priority"),
+    SortKey(SafetyAlert.created_at, "created_at"),
+    SortKey(SafetyAlert.id, "id"),
 )
+
+#: The list's filters, each a condition on a bound parameter of its own name (a filter not
+#: given is left out: `status=all` is no status filter).
+FILTERS = {
+    "status": SafetyAlert.status == bindparam("status"),
+    "patient_id": SafetyAlert.patient_id == bindparam("patient_id"),
+    "kind": SafetyAlert.kind == bindparam("kind"),
+}
+
+#: The care team's alerts: each care-team patient's first ones by index, merged (see
+#: `GroupedList`). A plain `IN` over the care team let PostgreSQL walk the whole clinic's open
+#: alerts in priority order and keep the team's, so the list slowed as other teams' alerts
+#: piled up (in the load bench, whose check-ins raise alerts, its p50 at 1M check-ins reached
+#: 1.20x and 1.33x of its p50 at 10k).
+ALERTS = GroupedList(PAGE_COLUMNS, ORDER, SafetyAlert.patient_id, visible_patient_ids_of, FILTERS)
 
 
 def list_alerts(
@@ -121,9 +148,22 @@ def list_alerts(
     *,
     limit: int,
     cursor: str | None = None,
-    status: AlertStatus = AlertStatus.OPEN,
+    status: AlertStatus | None = AlertStatus.OPEN,
+    patient_id: uuid.UUID | None = None,
+    kind: AlertKind | None = None,
 ) -> Page[dict[str, Any]]:
-    return ALERTS.page(session, actor.role, actor.id, limit=limit, cursor=cursor, status=status)
+    """Alerts the caller may see, filtered (None: not filtered), most urgent first, then
+    oldest first. A clinician's are their care teams' patients' (merged per patient); an
+    admin's are every patient's, read in the order of the (status, priority, created_at, id)
+    index. A `patient_id` the caller may not see is 404, as the record itself would be."""
+    if patient_id is not None:
+        require_visible_patient(session, actor, patient_id)
+    filters = {"status": status, "patient_id": patient_id, "kind": kind}
+    if actor.role is not Role.ADMIN:
+        return ALERTS.page(session, actor.role, actor.id, limit=limit, cursor=cursor, **filters)
+    used = {name: value for name, value in filters.items() if value is not None}
+    statement = PAGE_COLUMNS.where(*(FILTERS[name] for name in used)).params(**used)
+    return keyset_page(session, statement, ORDER, limit=limit, cursor=cursor, plain=True)
 
 
 def acknowledge(

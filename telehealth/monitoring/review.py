@@ -7,11 +7,11 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from telehealth.alerts.models import AlertKind
+from telehealth.alerts.models import AlertKind, AlertSource
 from telehealth.alerts.service import raise_alerts, triggers
 from telehealth.monitoring.models import MonitoringNote
 
-NOTE_SOURCE = "monitoring_note"
+NOTE_SOURCE = AlertSource.MONITORING_NOTE
 
 
 def vital_sign_flags(note: MonitoringNote, thresholds: Mapping[str, Any]) -> list[str]:
@@ -41,7 +41,7 @@ def vital_sign_flags(note: MonitoringNote, thresholds: Mapping[str, Any]) -> lis
 
 def review_note(session: Session, note: MonitoringNote, thresholds: Mapping[str, Any]) -> None:
     """Raise the alerts a note calls for: one for flagged vital signs, one for a serious
-    adverse event. Each is keyed to the note, so it is raised once."""
+    adverse event. Each is keyed to the note, so it is raised once, and names its session."""
     found: list[tuple[AlertKind, str]] = []
     flags = vital_sign_flags(note, thresholds)
     if flags:
@@ -49,4 +49,7 @@ def review_note(session: Session, note: MonitoringNote, thresholds: Mapping[str,
     if note.adverse_event is not None and note.adverse_event.serious:
         severity = note.adverse_event.severity.value
         found.append((AlertKind.ADVERSE_EVENT, f"Review a serious adverse event ({severity})."))
-    raise_alerts(session, triggers(note.patient_id, NOTE_SOURCE, note.id, found))
+    raise_alerts(
+        session,
+        triggers(note.patient_id, NOTE_SOURCE, note.id, found, session_id=note.session_id),
+    )

@@ -22,13 +22,16 @@ from tests.outcomes.outcome_helpers import gad7, phq9, schedule_session, submit
 API = "/api/v1"
 ALERTS = f"{API}/alerts"
 KINDS = [kind.value for kind in AlertKind]
+# The clinical reference's table, written out: what is happening now, around a dose at home,
+# before trends.
 PRIORITY = {
     "suicidal_ideation": 1,
-    "severe_score": 2,
-    "deterioration": 3,
+    "adverse_event": 2,
+    "checkpoint_overdue": 3,
     "vital_sign": 4,
-    "adverse_event": 5,
-    "checkpoint_overdue": 6,
+    "severe_score": 5,
+    "deterioration": 6,
+    "missed_checkins": 7,
 }
 ALERT_KEYS = {
     "id",
@@ -37,8 +40,13 @@ ALERT_KEYS = {
     "patient_id",
     "status",
     "reason",
+    "source",
     "source_type",
     "source_id",
+    "session_id",
+    "checkpoint",
+    "escalation_level",
+    "escalated_at",
     "created_at",
     "acknowledged_by",
     "acknowledged_at",
@@ -78,10 +86,23 @@ def severe_score(client: FlaskClient, patient: Actor, **kwargs: Any) -> dict[str
     return submit(client, patient, minutes_ago(), GAD_7=gad7(15), **kwargs)
 
 
-def future_session(client: FlaskClient, clinician: Actor, patient: Actor, **kwargs: Any) -> str:
-    """A session a week ahead: it has no checkpoints overdue, so it raises nothing itself."""
-    start = datetime.now(UTC).replace(microsecond=0) + timedelta(days=7)
-    return schedule_session(client, clinician, patient, start, **kwargs)
+def open_session(
+    client: FlaskClient,
+    clinician: Actor,
+    patient: Actor,
+    *,
+    headers: dict[str, str] | None = None,
+) -> str:
+    """A session starting in half an hour, already started (its day is open, so notes can be
+    observed now). Nothing of it is overdue for another 45 minutes, so it raises nothing
+    itself."""
+    start = datetime.now(UTC).replace(microsecond=0) + timedelta(minutes=30)
+    session_id = schedule_session(client, clinician, patient, start, headers=headers)
+    started = client.post(
+        f"{API}/sessions/{session_id}/start", headers=headers or clinician.headers, json={}
+    )
+    assert started.status_code == 200, started.get_json()
+    return session_id
 
 
 def add_note(
@@ -149,6 +170,7 @@ def list_page(client: FlaskClient, headers: dict[str, str], **query: Any) -> dic
     assert set(body) == {"items", "next_cursor"}, body
     for item in body["items"]:
         assert set(item) == ALERT_KEYS, item
+        assert item["source"] == {"type": item["source_type"], "id": item["source_id"]}, item
     return body  # type: ignore[no-any-return]
 
 

@@ -1,6 +1,9 @@
-"""GET /alerts (api-contract): clinicians only; the alerts of their care teams' patients,
-open by default, most urgent kind first (suicidal ideation ... checkpoint overdue), then oldest
-first; filter `status`; cursor-paginated."""
+"""GET /alerts (api-contract and its additions): a clinician lists the alerts of their care
+teams' patients, an admin every patient's (oversight), a patient never (403); open by default,
+most urgent kind first (suicidal ideation, adverse event, overdue checkpoint, vital sign,
+severe score, deterioration, missed check-ins), then oldest first; filters `status` (open,
+acknowledged, all), `patient_id` (a patient the caller may not see is 404) and `kind`;
+cursor-paginated."""
 
 from __future__ import annotations
 
@@ -16,13 +19,14 @@ from tests.alerts.alert_helpers import (
     add_note,
     list_all,
     list_page,
+    open_session,
     raise_directly,
     severe_score,
     stored_alerts,
     suicidal_ideation,
 )
 from tests.factories import frozen
-from tests.outcomes.outcome_helpers import gad7, phq9, schedule_session, submit
+from tests.outcomes.outcome_helpers import gad7, phq9, submit
 from tests.problems import assert_problem, assert_utc, parse
 
 T0 = datetime(2026, 10, 5, 9, 0, tzinfo=UTC)
@@ -31,16 +35,16 @@ AE = {"description": "Fainted.", "severity": "severe", "serious": True, "emergen
 EXPECTED_ORDER = [
     "si-1",
     "si-2",
-    "severe-1",
-    "severe-2",
-    "det-1",
-    "det-2",
-    "vital-1",
-    "vital-2",
     "ae-1",
     "ae-2",
     "overdue-1",
     "overdue-2",
+    "vital-1",
+    "vital-2",
+    "severe-1",
+    "severe-2",
+    "det-1",
+    "det-2",
 ]
 
 
@@ -52,12 +56,19 @@ class Raiser:
         self.world = world
         self.clock = clock
         self.ids = {}
-        self.session_id = schedule_session(
+        # An hour before T0: a session starting half an hour before T0, started, its
+        # pre-session checkpoint recorded (nothing of it is ever overdue: no medication), so
+        # check-ins from T0 on come after the first session (their baseline stays put).
+        clock.move_to(T0 - timedelta(hours=1))
+        self.session_id = open_session(
+            client, world.clinician, world.patient, headers=clock.headers(world.clinician)
+        )
+        add_note(
             client,
-            world.clinician,
-            world.patient,
-            T0 - timedelta(days=30),  # long past: no checkpoint of it is swept as overdue
-            headers=clock.headers(world.clinician),
+            clock.headers(world.clinician),
+            self.session_id,
+            checkpoint="pre_session",
+            observed_at=clock.now().isoformat(),
         )
 
     def at(self, minute):
@@ -174,9 +185,9 @@ def test_acknowledged_alerts_leave_the_open_list(client, world, mixed):
     gone = {ids["si-1"], ids["vital-2"], ids["overdue-1"]}
     assert [a["id"] for a in still_open] == [i for i in expected_ids(ids) if i not in gone]
     assert explicit_open == still_open
-    assert [a["id"] for a in acknowledged] == [ids["si-1"], ids["vital-2"], ids["overdue-1"]]
+    assert [a["id"] for a in acknowledged] == [ids["si-1"], ids["overdue-1"], ids["vital-2"]]
     assert all(a["status"] == "acknowledged" for a in acknowledged)
-    assert [a["note"] for a in acknowledged] == ["si-1", "vital-2", "overdue-1"]
+    assert [a["note"] for a in acknowledged] == ["si-1", "overdue-1", "vital-2"]
 
 
 def test_default_and_empty_lists(client, world):
@@ -215,13 +226,17 @@ def test_joining_and_leaving_a_care_team_changes_what_is_listed(client, world):
     assert list_all(client, world.lone_clinician.headers) == []
 
 
-@pytest.mark.parametrize("role", ["patient", "admin"])
-def test_only_clinicians_may_list_alerts(client, world, role):
+@pytest.mark.parametrize("role", ["patient", "other_patient"])
+def test_patients_may_not_list_alerts_not_even_their_own(client, world, role):
     suicidal_ideation(client, world.patient)
 
     response = client.get(ALERTS, headers=getattr(world, role).headers)
+    filtered = client.get(
+        ALERTS, headers=getattr(world, role).headers, query_string={"patient_id": world.patient.id}
+    )
 
     assert_problem(response, 403)
+    assert_problem(filtered, 403)
 
 
 def test_listing_needs_a_token(client, world):

@@ -14,9 +14,9 @@ from tests.alerts.alert_helpers import (
     MEDICATION_ADVICE,
     PRIORITY,
     add_note,
-    future_session,
     list_all,
     minutes_ago,
+    open_session,
     raise_directly,
     serious_adverse_event_note,
     severe_score,
@@ -175,7 +175,7 @@ def test_an_alert_belongs_to_the_submitting_patient(client, world):
 
 
 def test_a_flagged_vital_sign_raises_one_vital_sign_alert(client, world):
-    session_id = future_session(client, world.clinician, world.patient)
+    session_id = open_session(client, world.clinician, world.patient)
 
     note = vital_sign_note(client, world.clinician.headers, session_id)
 
@@ -187,7 +187,7 @@ def test_a_flagged_vital_sign_raises_one_vital_sign_alert(client, world):
 
 
 def test_several_flagged_readings_in_one_note_raise_one_alert(client, world):
-    session_id = future_session(client, world.clinician, world.patient)
+    session_id = open_session(client, world.clinician, world.patient)
 
     add_note(
         client,
@@ -202,7 +202,7 @@ def test_several_flagged_readings_in_one_note_raise_one_alert(client, world):
 
 
 def test_unflagged_vitals_raise_nothing(client, world):
-    session_id = future_session(client, world.clinician, world.patient)
+    session_id = open_session(client, world.clinician, world.patient)
 
     add_note(
         client,
@@ -215,7 +215,7 @@ def test_unflagged_vitals_raise_nothing(client, world):
 
 
 def test_a_serious_adverse_event_raises_one_alert(client, world):
-    session_id = future_session(client, world.clinician, world.patient)
+    session_id = open_session(client, world.clinician, world.patient)
 
     note = serious_adverse_event_note(client, world.clinician.headers, session_id)
 
@@ -226,7 +226,7 @@ def test_a_serious_adverse_event_raises_one_alert(client, world):
 
 
 def test_a_non_serious_adverse_event_raises_nothing(client, world):
-    session_id = future_session(client, world.clinician, world.patient)
+    session_id = open_session(client, world.clinician, world.patient)
 
     serious_adverse_event_note(client, world.clinician.headers, session_id, serious=False)
 
@@ -234,7 +234,7 @@ def test_a_non_serious_adverse_event_raises_nothing(client, world):
 
 
 def test_a_note_with_both_triggers_raises_one_alert_of_each(client, world):
-    session_id = future_session(client, world.clinician, world.patient)
+    session_id = open_session(client, world.clinician, world.patient)
 
     note = add_note(
         client,
@@ -314,13 +314,13 @@ def test_no_alert_reason_gives_medication_advice(client, world):
     submit(client, world.patient, minutes_ago(30), PHQ_9=phq9(4))
     submit(client, world.patient, minutes_ago(20), PHQ_9=phq9(21, item9=1), GAD_7=gad7(15))
     severe_score(client, world.patient)
-    session_id = future_session(client, world.clinician, world.patient)
+    session_id = open_session(client, world.clinician, world.patient)
     vital_sign_note(client, world.clinician.headers, session_id)
     serious_adverse_event_note(client, world.clinician.headers, session_id)
 
     listed = list_all(client, world.clinician.headers)
 
-    assert {a["kind"] for a in listed} == set(KINDS) - {"checkpoint_overdue"}
+    assert {a["kind"] for a in listed} == set(KINDS) - {"checkpoint_overdue", "missed_checkins"}
     for alert in listed:
         assert alert["reason"], alert
         assert not MEDICATION_ADVICE.search(alert["reason"]), alert["reason"]
