@@ -1,4 +1,5 @@
-"""Command-line tasks: `flask --app wsgi create-admin`, `flask --app wsgi demo-data`."""
+"""Command-line tasks: `flask --app wsgi create-admin`, `flask --app wsgi demo-data`,
+`flask --app wsgi audit verify`, `flask --app wsgi care-teams check`."""
 
 from __future__ import annotations
 
@@ -109,4 +110,27 @@ def verify_audit_chain() -> None:
     raise SystemExit(1)
 
 
-commands = [create_admin, demo_data, purge_idempotency_keys, audit]
+@click.group("care-teams")
+def care_teams() -> None:
+    """Care teams."""
+
+
+@care_teams.command("check")
+@with_appcontext
+def check_care_teams() -> None:
+    """List the patients without an active clinician on their care team, by id (one a line),
+    and exit 1 if there are any: the service never allows it, so each needs a clinician."""
+    with db.begin() as session:
+        unwatched = patients.patients_without_active_clinician(session)
+    if not unwatched:
+        click.echo("every patient has an active clinician on their care team")
+        return
+    click.echo(
+        f"{len(unwatched)} patient(s) without an active clinician on their care team:", err=True
+    )
+    for patient_id in unwatched:
+        click.echo(str(patient_id))
+    raise SystemExit(1)
+
+
+commands = [create_admin, demo_data, purge_idempotency_keys, audit, care_teams]

@@ -70,11 +70,19 @@ def make_user(app: Flask, role: Role, *, name: str | None = None, email: str | N
 def make_patient(
     app: Flask, clinician: User | None, *, name: str = "Pat Doe", **fields: Any
 ) -> Patient:
-    """A patient with an activated account, on `clinician`'s care team (none: admin-created)."""
+    """A patient with an activated account, on `clinician`'s care team. With None, an admin
+    creates the patient for a clinician of their own ("Dr. Staff", on no other team), since a
+    care team is never empty."""
     with app.app_context(), db.begin() as session:
-        creator = clinician or accounts.create_admin(
-            session, email=_unique("creator"), name="Creator", password=PASSWORD
-        )
+        creator = clinician
+        if creator is None:
+            creator = accounts.create_admin(
+                session, email=_unique("creator"), name="Creator", password=PASSWORD
+            )
+            fields.setdefault(
+                "clinician_id",
+                accounts.create_clinician(session, email=_unique("staff"), name="Dr. Staff").id,
+            )
         patient = patients.create_patient(
             session,
             session.merge(creator),
@@ -85,6 +93,7 @@ def make_patient(
             emergency_contact=fields.pop(
                 "emergency_contact", {"name": "Em Contact", "phone": "+1 555 0100"}
             ),
+            clinician_id=fields.pop("clinician_id", None),
         ).record
         patient.user.password_hash = hash_password(PASSWORD)
         return patient

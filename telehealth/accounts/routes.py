@@ -41,7 +41,8 @@ def create_clinician(body: dict[str, str]) -> Any:
 @blp.response(200, UserOut)
 def deactivate_user(user_id: uuid.UUID) -> Any:
     """Offboard a clinician or patient: tokens stop working at once, sign-in is refused,
-    nothing is deleted, and care-team lists show them as inactive."""
+    nothing is deleted, and care-team lists show them as inactive. A clinician who is some
+    patient's last active clinician stays active until another joins the care team (409)."""
     user = service.deactivate(db.session, me(), user_id)
     if user.role is Role.PATIENT:
         audit_resource(patient_id=user.id)

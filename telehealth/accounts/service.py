@@ -139,12 +139,18 @@ def list_users(
 def deactivate(session: Session, actor: User, user_id: uuid.UUID) -> User:
     """Offboard an account: it cannot sign in and its tokens stop working at once (every token
     family is revoked, and the per-request user check refuses inactive users). Nothing of the
-    record is deleted. Doing it again changes nothing."""
+    record is deleted. Doing it again changes nothing. A clinician who is the last active
+    clinician of any patient stays active (409 naming the patients) until another joins."""
+    # patients.service builds on this module (new users, invitations): imported here, not above.
+    from telehealth.patients.service import refuse_leaving_patients_unwatched
+
     user = session.get(User, user_id, with_for_update=True)
     if user is None:
         raise NotFound("No such user.")
     if user.id == actor.id:
         raise Conflict("You cannot deactivate your own account; ask another admin.")
+    if user.is_active and user.role is Role.CLINICIAN:
+        refuse_leaving_patients_unwatched(session, user.id)
     if user.is_active:
         user.is_active = False
         user.deactivated_at = utcnow()

@@ -33,7 +33,9 @@ blp = Blueprint("patients", __name__, url_prefix="/api/v1", description="Patient
 @blp.arguments(PatientIn())
 @blp.response(201, InvitedPatientOut, headers=ETAG_HEADER)
 def create_patient(body: dict[str, Any]) -> Any:
-    """Create a patient; a creating clinician joins the care team. Carries an invitation token."""
+    """Create a patient with at least one active clinician on the care team: the creating
+    clinician, and the one `clinician_id` names (an admin must name one). Carries an invitation
+    token."""
     invited = service.create_patient(db.session, me(), **body)
     audit_resource(resource_id=invited.id, patient_id=invited.id)
     return invited, {"ETag": etag_of(invited.version)}
@@ -86,5 +88,5 @@ def add_care_team_member(patient_id: uuid.UUID, clinician_id: uuid.UUID) -> Any:
 @authenticated(Role.CLINICIAN, Role.ADMIN)
 @blp.response(204)
 def remove_care_team_member(patient_id: uuid.UUID, clinician_id: uuid.UUID) -> None:
-    """Remove a clinician from the care team; the last one stays (409)."""
+    """Remove a clinician from the care team; the last active clinician stays (409)."""
     service.remove_from_care_team(db.session, me(), patient_id, clinician_id)

@@ -26,7 +26,9 @@ def validate_birth_date(value: date) -> None:
         raise ValidationError("Must be a date between 1900-01-01 and today.")
 
 
-class PatientIn(StrictSchema):
+class PatientDetails(StrictSchema):
+    """What a patient's record says about them: set by `PatientIn`, changed by `PatientPatch`."""
+
     email = EmailField(required=True)
     name = Name(required=True)
     date_of_birth = fields.Date(required=True, validate=validate_birth_date)
@@ -38,8 +40,20 @@ class PatientIn(StrictSchema):
     emergency_contact = fields.Nested(ContactSchema, required=True)
 
 
-class PatientPatch(PatientIn):
-    """The same fields as `PatientIn`, any subset of them (loaded with `partial=True`)."""
+class PatientIn(PatientDetails):
+    clinician_id = fields.UUID(
+        metadata={
+            "description": "The patient's first clinician: an active clinician, who joins the "
+            "care team, so that no patient is ever without one. Required when an admin creates "
+            "the patient. A clinician who creates a patient joins the care team themself; the "
+            "active clinician named here, if another, joins too."
+        }
+    )
+
+
+class PatientPatch(PatientDetails):
+    """The details of `PatientIn`, any subset of them (loaded with `partial=True`); the care
+    team changes through its own routes."""
 
 
 class CareTeamMemberOut(StrictSchema):

@@ -1,5 +1,11 @@
 """Patients and care teams. `visible_patients` is the one place that decides whose record a
-caller may reach; every area's queries build on it."""
+caller may reach; every area's queries build on it.
+
+A care team is never empty: every patient has at least one active clinician on it. A patient
+is created with one, the last active clinician cannot be removed, and a clinician who is some
+patient's last active one cannot be deactivated (`refuse_leaving_patients_unwatched`); each
+refusal is a 409 naming the patients (`patient_ids`), and the checks run under the patient
+rows' locks so that concurrent changes cannot together break the rule."""
 
 from __future__ import annotations
 
@@ -7,14 +13,14 @@ import uuid
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, and_, bindparam, false, select
+from sqlalchemy import ColumnElement, Exists, Select, and_, bindparam, false, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import InstrumentedAttribute, Session, aliased, selectinload
 
 from telehealth.accounts.models import Role, User
 from telehealth.accounts.service import Invited, invite, new_user
 from telehealth.db import utcnow
-from telehealth.errors import Conflict, NotFound
+from telehealth.errors import Conflict, NotFound, Unauthorized, UnprocessableEntity
 from telehealth.etags import require_if_match
 from telehealth.pagination import ACTOR, Page, SortKey, keyset_page
 from telehealth.patients.models import CareTeamMember, Patient
@@ -123,8 +129,11 @@ def create_patient(
     date_of_birth: date,
     timezone: str,
     emergency_contact: dict[str, str],
+    clinician_id: uuid.UUID | None = None,
 ) -> Invited[Patient]:
-    """A patient account and record; a clinician who creates it joins the care team."""
+    """A patient account and record, with a care team that starts with the clinician named by
+    `clinician_id` (an admin must name one) and a clinician who creates it."""
+    first_team = _first_care_team(session, actor, clinician_id)
     user = new_user(session, role=Role.PATIENT, email=email, name=name)
     patient = Patient(
         id=user.id,
@@ -135,11 +144,46 @@ def create_patient(
         emergency_contact_phone=emergency_contact["phone"],
         created_by_id=actor.id,
     )
-    if actor.role is Role.CLINICIAN:
-        patient.care_team.append(CareTeamMember(clinician=actor, added_by_id=actor.id))
+    for clinician in first_team:
+        patient.care_team.append(CareTeamMember(clinician=clinician, added_by_id=actor.id))
     session.add(patient)
     session.flush()
     return Invited(patient, invite(session, user))
+
+
+def _first_care_team(session: Session, actor: User, clinician_id: uuid.UUID | None) -> list[User]:
+    """The active clinicians a new patient's care team starts with: the one named and a
+    creating clinician. Their rows stay locked (FOR SHARE) until the request commits, so a
+    concurrent deactivation of one of them waits and then sees the new patient, or has already
+    happened and the clinician is no longer found."""
+    wanted = {clinician_id} if clinician_id is not None else set()
+    if actor.role is Role.CLINICIAN:
+        wanted.add(actor.id)
+    elif clinician_id is None:
+        raise UnprocessableEntity(
+            "An admin names the new patient's first clinician.",
+            errors={"clinician_id": "Required when an admin creates a patient."},
+        )
+    active = session.scalars(
+        select(User)
+        .where(User.id.in_(wanted), _is_active_clinician(User))
+        .order_by(User.id)
+        .with_for_update(read=True)
+    ).all()
+    found = {clinician.id for clinician in active}
+    if clinician_id is not None and clinician_id not in found:
+        raise UnprocessableEntity(
+            "No such active clinician.", errors={"clinician_id": "No such active clinician."}
+        )
+    if actor.role is Role.CLINICIAN and actor.id not in found:
+        # Deactivated while this request ran: its token is no longer good either.
+        raise Unauthorized("A valid access token is required.")
+    # The creator first, then the clinician named.
+    return sorted(active, key=lambda clinician: clinician.id != actor.id)
+
+
+def _is_active_clinician(user: type[User]) -> ColumnElement[bool]:
+    return and_(user.role == Role.CLINICIAN, user.is_active.is_(True))
 
 
 def update_patient(
@@ -166,9 +210,7 @@ def update_patient(
 
 def _active_clinician(session: Session, clinician_id: uuid.UUID) -> User:
     clinician = session.scalar(
-        select(User).where(
-            User.id == clinician_id, User.role == Role.CLINICIAN, User.is_active.is_(True)
-        )
+        select(User).where(User.id == clinician_id, _is_active_clinician(User))
     )
     if clinician is None:
         raise NotFound("No such active clinician.")
@@ -199,7 +241,89 @@ def remove_from_care_team(
     member = next((m for m in patient.care_team if m.clinician_id == clinician_id), None)
     if member is None:
         raise NotFound("That clinician is not on this patient's care team.")
-    if len(patient.care_team) == 1:
-        raise Conflict("A patient's care team keeps at least one clinician; add another first.")
+    # Asked afresh now that the patient row is locked (not of the loaded care team): a
+    # removal or a deactivation that committed while this request waited is seen here.
+    if not session.scalar(select(_has_active_clinician(patient.id, other_than=clinician_id))):
+        raise _left_unwatched(
+            [patient.id], "Removing this clinician would leave {} without an active clinician"
+        )
     patient.care_team.remove(member)
     session.flush()
+
+
+def refuse_leaving_patients_unwatched(session: Session, clinician_id: uuid.UUID) -> None:
+    """409 when the clinician is the last active clinician of any patient (before deactivating
+    them).
+
+    The rows of the clinician's patients are locked first (FOR UPDATE, in id order, as a
+    care-team change locks its one patient row before it counts), so a concurrent removal
+    either finishes before the count here or counts after this request commits."""
+    session.scalars(
+        select(Patient.id)
+        .where(Patient.id.in_(_patients_of(clinician_id)))
+        .order_by(Patient.id)
+        .with_for_update(of=Patient)
+    ).all()
+    unwatched = session.scalars(
+        select(CareTeamMember.patient_id)
+        .where(
+            CareTeamMember.clinician_id == clinician_id,
+            ~_has_active_clinician(CareTeamMember.patient_id, other_than=clinician_id),
+        )
+        .order_by(CareTeamMember.patient_id)
+    ).all()
+    if unwatched:
+        raise _left_unwatched(
+            list(unwatched),
+            "Deactivating this clinician would leave {} without an active clinician",
+        )
+
+
+def patients_without_active_clinician(session: Session) -> list[uuid.UUID]:
+    """The ids of patients with no active clinician on their care team (which the rules above
+    never allow; for `flask care-teams check`), in id order."""
+    return list(
+        session.scalars(
+            select(Patient.id).where(~_has_active_clinician(Patient.id)).order_by(Patient.id)
+        )
+    )
+
+
+def _patients_of(clinician_id: uuid.UUID) -> Select[uuid.UUID]:
+    return select(CareTeamMember.patient_id).where(CareTeamMember.clinician_id == clinician_id)
+
+
+def _has_active_clinician(
+    patient_id: uuid.UUID | InstrumentedAttribute[uuid.UUID],
+    *,
+    other_than: uuid.UUID | None = None,
+) -> Exists:
+    """Whether the patient has an active clinician on the care team (besides `other_than`)."""
+    member = aliased(CareTeamMember)
+    clinician = aliased(User)
+    condition = and_(
+        member.patient_id == patient_id,
+        clinician.id == member.clinician_id,
+        _is_active_clinician(clinician),
+    )
+    if other_than is not None:
+        condition = and_(condition, member.clinician_id != other_than)
+    return select(member.patient_id).where(condition).exists()
+
+
+#: How many patient ids a refusal's `detail` spells out; `patient_ids` carries them all.
+DETAIL_IDS = 10
+
+
+def _left_unwatched(patient_ids: list[uuid.UUID], what: str) -> Conflict:
+    """The refusal of a change that would leave patients without an active clinician: their
+    ids (never names or health data) in `detail` and as `patient_ids`."""
+    ids = [str(patient_id) for patient_id in patient_ids]
+    named = ", ".join(ids[:DETAIL_IDS])
+    if len(ids) > DETAIL_IDS:
+        named += f" and {len(ids) - DETAIL_IDS} more (see patient_ids)"
+    whom = f"patient {named}" if len(ids) == 1 else f"patients {named}"
+    return Conflict(
+        f"{what.format(whom)}; add another active clinician to the care team first.",
+        extensions={"patient_ids": ids},
+    )

@@ -352,8 +352,16 @@ def create_clinician(http: requests.Session, base_url: str, admin_token: str) ->
 
 def create_patient(http: requests.Session, base_url: str, admin_token: str) -> dict[str, Any]:
     """A patient created by the admin and activated through the API; the patient's id, email
-    and a fresh token pair."""
+    and a fresh token pair. The admin names a new clinician as the first of the care team."""
     email = f"patient-{secrets.token_hex(4)}@example.test"
+    clinician = api_call(
+        http,
+        "POST",
+        f"{base_url}/api/v1/clinicians",
+        token=admin_token,
+        json={"email": f"clinician-{secrets.token_hex(4)}@example.test", "name": "Dr. Staff"},
+        expect=201,
+    ).json()
     created = api_call(
         http,
         "POST",
@@ -365,6 +373,7 @@ def create_patient(http: requests.Session, base_url: str, admin_token: str) -> d
             "date_of_birth": "1980-01-02",
             "timezone": "Europe/Berlin",
             "emergency_contact": {"name": "Em Contact", "phone": "+1 555 0100"},
+            "clinician_id": clinician["id"],
         },
         expect=201,
     ).json()

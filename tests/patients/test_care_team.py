@@ -3,9 +3,14 @@ clinicians who may see and act on a patient's record."""
 
 from __future__ import annotations
 
+from uuid import UUID
+
 import pytest
+from sqlalchemy import delete as delete_rows
 
 from telehealth.accounts.models import Role
+from telehealth.extensions import db
+from telehealth.patients.models import CareTeamMember
 from tests.factories import make_patient, make_user
 from tests.patients.helpers import (
     API,
@@ -81,12 +86,13 @@ def test_adding_a_member_already_there_is_a_no_op(app, client, world):
 
 
 def test_an_admin_staffs_an_admin_created_patient(app, client, world):
-    orphan = str(make_patient(app, None, name="Orphan Patient").id)
+    created = str(make_patient(app, None, name="Admin Created").id)
+    [first] = care_team_ids(app, created)  # the clinician the admin named
 
-    response = put(client, world.admin, orphan, world.lone_clinician.id)
+    response = put(client, world.admin, created, world.lone_clinician.id)
 
-    assert member_ids(response) == [world.lone_clinician.id]
-    assert client.get(patient_url(orphan), headers=world.lone_clinician.headers).status_code == 200
+    assert member_ids(response) == [first, world.lone_clinician.id]
+    assert client.get(patient_url(created), headers=world.lone_clinician.headers).status_code == 200
 
 
 @pytest.mark.parametrize("actor", ["patient", "other_patient"])
@@ -195,7 +201,7 @@ def test_a_clinician_may_leave_a_team_that_keeps_someone(app, client, world, two
 def test_the_last_member_cannot_be_removed(app, client, world, actor):
     response = delete(client, getattr(world, actor), world.patient.id, world.clinician.id)
 
-    assert_problem(response, 409)
+    assert assert_problem(response, 409)["patient_ids"] == [world.patient.id]
     assert care_team_ids(app, world.patient.id) == [world.clinician.id]
 
 
@@ -216,9 +222,14 @@ def test_removing_an_unknown_id_is_not_found(client, world):
 
 
 def test_nothing_can_be_removed_from_an_empty_team(app, client, world):
-    orphan = str(make_patient(app, None, name="Orphan Patient").id)
+    """A team left empty before the rule (no route can empty one now)."""
+    legacy = str(make_patient(app, None, name="Legacy Patient").id)
+    with app.app_context(), db.begin() as session:
+        session.execute(
+            delete_rows(CareTeamMember).where(CareTeamMember.patient_id == UUID(legacy))
+        )
 
-    assert_problem(delete(client, world.admin, orphan, world.clinician.id), 404)
+    assert_problem(delete(client, world.admin, legacy, world.clinician.id), 404)
 
 
 @pytest.mark.parametrize("actor", ["patient", "other_patient"])

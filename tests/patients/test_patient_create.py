@@ -8,6 +8,7 @@ from datetime import date, timedelta
 import pytest
 
 from telehealth.accounts.models import Role
+from tests.conftest import SUITE_NOW
 from tests.patients.helpers import (
     API,
     assert_problem,
@@ -67,15 +68,21 @@ def test_clinician_creates_a_patient_and_joins_the_care_team(app, client, world)
     assert care_team_ids(app, created["id"]) == [world.clinician.id]
 
 
-def test_admin_created_patient_has_an_empty_care_team(app, client, world):
-    response = client.post(URL, json=patient_body(), headers=world.admin.headers)
+def test_an_admin_created_patient_is_seen_by_the_named_clinician_only(app, client, world):
+    """An admin names the first clinician (tests/patients/test_care_team_never_empty.py);
+    nobody else on a care team sees the patient."""
+    body = patient_body(clinician_id=world.lone_clinician.id)
+
+    response = client.post(URL, json=body, headers=world.admin.headers)
 
     assert response.status_code == 201, response.get_json()
     created = response.get_json()
-    assert created["care_team"] == []
-    assert care_team_ids(app, created["id"]) == []
-    # Nobody but an admin sees it until a clinician is put on the team.
+    assert [member["id"] for member in created["care_team"]] == [world.lone_clinician.id]
+    assert care_team_ids(app, created["id"]) == [world.lone_clinician.id]
+    assert str(stored_patient(app, created["id"]).created_by_id) == world.admin.id
     assert client.get(f"{URL}/{created['id']}", headers=world.admin.headers).status_code == 200
+    lone = client.get(f"{URL}/{created['id']}", headers=world.lone_clinician.headers)
+    assert lone.status_code == 200
     assert client.get(f"{URL}/{created['id']}", headers=world.clinician.headers).status_code == 404
 
 
@@ -111,7 +118,7 @@ def test_creating_needs_a_token(client):
     assert_problem(client.post(URL, json=patient_body()), 401)
 
 
-TOO_LATE = (date.today() + timedelta(days=1)).isoformat()
+TOO_LATE = (SUITE_NOW.date() + timedelta(days=1)).isoformat()  # tests run on the suite clock
 
 
 @pytest.mark.parametrize(
@@ -219,7 +226,7 @@ def test_a_body_that_is_not_an_object_is_refused(client, world, payload):
         pytest.param({"timezone": "UTC"}, id="utc"),
         pytest.param({"timezone": "America/Argentina/Buenos_Aires"}, id="three-part-zone"),
         pytest.param({"date_of_birth": "1900-01-01"}, id="born-1900-01-01"),
-        pytest.param({"date_of_birth": date.today().isoformat()}, id="born-today"),
+        pytest.param({"date_of_birth": SUITE_NOW.date().isoformat()}, id="born-today"),
         pytest.param({"name": "x" * 200}, id="name-200-chars"),
         pytest.param({"name": "Zoë Ångström-Nuñez"}, id="non-ascii-name"),
         pytest.param(

@@ -1,6 +1,10 @@
 """POST /users/{id}/deactivate (api-contract): admins only; the account's tokens stop working at
 once and it cannot sign in; nothing is deleted; care-team lists show a deactivated clinician as
-inactive; doing it again changes nothing."""
+inactive; doing it again changes nothing.
+
+A clinician who is the last active clinician of a patient stays active (tests/accounts/
+test_deactivation_keeps_care_teams.py), so where world.clinician is deactivated here,
+world.lone_clinician has joined world.patient's care team first (`backed_up`)."""
 
 from __future__ import annotations
 
@@ -117,8 +121,17 @@ def test_an_admin_may_deactivate_another_admin(app, client, world):
 # --- what it does, for a clinician and for a patient ------------------------------------------
 
 
+def backed_up(client, world) -> None:
+    """world.lone_clinician joins world.patient's care team, so world.clinician is no longer
+    the patient's last active clinician."""
+    url = f"{patient_url(world.patient.id)}/care-team/{world.lone_clinician.id}"
+    assert client.put(url, headers=world.admin.headers).status_code == 200
+
+
 @pytest.fixture(params=["clinician", "patient"])
-def target(request, world):
+def target(request, client, world):
+    if request.param == "clinician":
+        backed_up(client, world)
     return getattr(world, request.param)
 
 
@@ -302,19 +315,22 @@ def test_a_deactivated_patients_deactivation_shows_in_their_access_log(client, w
 
 
 def test_a_deactivated_clinician_shows_as_inactive_on_the_care_team(client, world, records):
-    deactivate(client, world.admin, world.clinician.id)
+    backed_up(client, world)
+
+    assert deactivate(client, world.admin, world.clinician.id).status_code == 200
 
     patient = client.get(patient_url(world.patient.id), headers=world.admin.headers).get_json()
     assert [(member["id"], member["is_active"]) for member in patient["care_team"]] == [
-        (world.clinician.id, False)
+        (world.clinician.id, False),
+        (world.lone_clinician.id, True),
     ]
-
-    joined = client.put(
+    # Putting them on the team again changes nothing and lists them the same way.
+    again = client.put(
         f"{patient_url(world.patient.id)}/care-team/{world.lone_clinician.id}",
         headers=world.admin.headers,
     )
-    assert joined.status_code == 200
-    members = {item["id"]: item["is_active"] for item in joined.get_json()["items"]}
+    assert again.status_code == 200
+    members = {item["id"]: item["is_active"] for item in again.get_json()["items"]}
     assert members == {world.clinician.id: False, world.lone_clinician.id: True}
 
     seen_by_patient = client.get(patient_url(world.patient.id), headers=world.patient.headers)
@@ -322,7 +338,8 @@ def test_a_deactivated_clinician_shows_as_inactive_on_the_care_team(client, worl
 
 
 def test_a_deactivated_clinician_is_listed_as_inactive(client, world):
-    deactivate(client, world.admin, world.clinician.id)
+    backed_up(client, world)
+    assert deactivate(client, world.admin, world.clinician.id).status_code == 200
 
     listed = client.get(f"{API}/clinicians", headers=world.admin.headers).get_json()["items"]
 
@@ -332,11 +349,8 @@ def test_a_deactivated_clinician_is_listed_as_inactive(client, world):
 
 
 def test_a_deactivated_clinicians_work_stays_readable(client, world, records):
-    deactivate(client, world.admin, world.clinician.id)
-    client.put(
-        f"{patient_url(world.patient.id)}/care-team/{world.lone_clinician.id}",
-        headers=world.admin.headers,
-    )
+    backed_up(client, world)
+    assert deactivate(client, world.admin, world.clinician.id).status_code == 200
 
     for reader in (world.patient, world.lone_clinician):
         session = client.get(f"{API}/sessions/{records.session_id}", headers=reader.headers)
@@ -350,7 +364,8 @@ def test_a_deactivated_clinicians_work_stays_readable(client, world, records):
 
 
 def test_a_deactivated_clinician_can_no_longer_act_on_the_record(client, world, records):
-    deactivate(client, world.admin, world.clinician.id)
+    backed_up(client, world)
+    assert deactivate(client, world.admin, world.clinician.id).status_code == 200
 
     response = client.post(
         f"{API}/sessions/{records.session_id}/start", json={}, headers=world.clinician.headers
