@@ -112,6 +112,21 @@ class Config:
     # How far ahead of the server clock a client's "it happened at" time may be (clock skew).
     CLOCK_SKEW_MINUTES = 5
 
+    # Time bounds on what clients send (session-day rules). A session starts no earlier than
+    # this grace before now (clock skew, a form left open) and at most this far ahead.
+    SESSION_PAST_GRACE_MINUTES = _env_int("SESSION_PAST_GRACE_MINUTES", 15)
+    SESSION_MAX_DAYS_AHEAD = _env_int("SESSION_MAX_DAYS_AHEAD", 366)
+    # A session's day opens this long before its scheduled start: it may be started, and the
+    # medication and notes observed, from then on (a patient ready early); never before.
+    SESSION_EARLY_START_MINUTES = _env_int("SESSION_EARLY_START_MINUTES", 60)
+    # A phone that was offline may send a check-in late, but not older than this: older answers
+    # would silently move baselines and outcomes.
+    CHECKIN_MAX_AGE_DAYS = _env_int("CHECKIN_MAX_AGE_DAYS", 14)
+    # Checkpoint windows, counted from medication_taken_at: +40 min opens this many minutes
+    # after it, end-of-session this many minutes before its due time.
+    CHECKPOINT_PLUS_40_OPENS_MINUTES = 30
+    CHECKPOINT_END_OF_SESSION_OPENS_EARLY_MINUTES = 10
+
     @property
     def RATELIMIT_STORAGE_URI(self) -> str:  # noqa: N802 - Flask reads upper-case settings
         return self.REDIS_URL or "memory://"

@@ -144,13 +144,20 @@ ENDPOINT_ERRORS: dict[str, dict[int, str]] = {
         401: "Not a valid refresh token; a spent one also revokes every token of its sign-in."
     },
     "clinicians.create_clinician": {409: "An account with this email already exists."},
-    "clinicians.deactivate_user": {409: "Admins cannot deactivate their own account."},
-    "patients.create_patient": {409: "An account with this email already exists."},
+    "clinicians.deactivate_user": {
+        409: "Admins cannot deactivate their own account; a clinician who is the last active "
+        "clinician of a patient stays active until another joins (`patient_ids` names them).",
+    },
+    "patients.create_patient": {
+        409: "An account with this email already exists.",
+        422: "Invalid fields; `clinician_id` missing (an admin must name one) or not an active "
+        "clinician.",
+    },
     "patients.update_patient": {409: "An account with this email already exists."},
     "patients.add_care_team_member": {404: "No such patient, or no such active clinician."},
     "patients.remove_care_team_member": {
         404: "No such patient, or the clinician is not on its care team.",
-        409: "A care team keeps at least one clinician.",
+        409: "A care team keeps at least one active clinician (`patient_ids` names the patient).",
     },
     "sessions.schedule_session": {
         404: "No such patient on the caller's care teams.",
@@ -160,12 +167,23 @@ ENDPOINT_ERRORS: dict[str, dict[int, str]] = {
     "sessions.update_session": {
         409: "The session is no longer scheduled, or the new time overlaps another session.",
     },
-    "sessions.start_session": {409: "Only a scheduled session can start."},
-    "sessions.complete_session": {409: "Only a session in progress can complete."},
-    "sessions.cancel_session": {409: "Only a scheduled session can be cancelled."},
-    "sessions.mark_no_show": {409: "Only a scheduled session can be marked a no-show."},
+    "sessions.start_session": {
+        409: "Only a scheduled session can start, from `SESSION_EARLY_START_MINUTES` before its "
+        "start until its end.",
+    },
+    "sessions.complete_session": {
+        409: "Only a session in progress can complete; `missing` lists what the rules still ask "
+        "for (the end-of-session checkpoint, signatures) unless a `reason` is given.",
+    },
+    "sessions.cancel_session": {
+        409: "Only a scheduled session can be cancelled; never once the medication was taken.",
+    },
+    "sessions.mark_no_show": {
+        409: "Only a scheduled session can be marked a no-show; never once the medication was "
+        "taken.",
+    },
     "sessions.medication_taken": {
-        409: "Already recorded, or the session is closed (completed, cancelled, no-show).",
+        409: "Already recorded, or the session is not in progress.",
     },
     "monitoring.sign_note": {
         403: "Only the note's author may sign it.",

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import pytest
+import time_machine
 from flask import Flask
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
@@ -20,6 +22,20 @@ from tests.factories import Actor, make_patient, make_user, sign_in
 
 # Every answer the suite reads is also written by marshmallow itself and compared.
 dumping.CHECK = True
+
+
+#: The suite's calendar. Every test runs on a clock that starts here and ticks, so that the fixed
+#: dates tests write mean the same on whatever day the suite runs: the sessions most tests book
+#: for 2026-12-01 13:00 UTC start half an hour from now (so they may be started, and their
+#: medication recorded, at once), and check-ins from late November are within the days a late
+#: check-in is accepted.
+SUITE_NOW = datetime(2026, 12, 1, 12, 30, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def suite_clock() -> Iterator[None]:
+    with time_machine.travel(SUITE_NOW, tick=True):
+        yield
 
 
 @pytest.fixture(scope="session")

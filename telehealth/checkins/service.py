@@ -11,7 +11,7 @@ from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session
 
 from telehealth.accounts.models import User
-from telehealth.alerts.models import AlertKind, SafetyAlert
+from telehealth.alerts.models import AlertKind, AlertSource, SafetyAlert
 from telehealth.alerts.service import raise_alert, triggers
 from telehealth.checkins import outcomes
 from telehealth.checkins.models import InstrumentScore, MoodCheckIn, score_result
@@ -23,7 +23,7 @@ from telehealth.patients.service import visible_patient_ids
 from telehealth.schemas import Beside
 from telehealth.sessions.models import TreatmentSession
 
-CHECKIN_SOURCE = "checkin"
+CHECKIN_SOURCE = AlertSource.CHECKIN
 INSERT_CHECKIN = table_of(MoodCheckIn).insert()
 INSERT_SCORE = table_of(InstrumentScore).insert()
 
@@ -48,7 +48,7 @@ PAGE_SCORES = (
 def submit(session: Session, patient: User, data: dict[str, Any]) -> Beside:
     """Store a patient's check-in, score its questionnaires and raise what they call for: the
     check-in, with the alerts it raised and the crisis text where one calls for it beside it."""
-    _refuse_future(data["recorded_at"])
+    _refuse_out_of_bounds(data["recorded_at"])
     if data.get("session_id") is not None:
         _require_own_session(session, patient, data["session_id"])
     answers: dict[str, list[int]] = data.pop("instruments", None) or {}
@@ -94,12 +94,23 @@ def _columns(record: MoodCheckIn | InstrumentScore) -> dict[str, Any]:
     }
 
 
-def _refuse_future(recorded_at: datetime) -> None:
-    skew = timedelta(minutes=current_app.config["CLOCK_SKEW_MINUTES"])
-    if recorded_at > utcnow() + skew:
+def _refuse_out_of_bounds(recorded_at: datetime) -> None:
+    """Not in the future (beyond clock skew), and not older than `CHECKIN_MAX_AGE_DAYS`: a
+    phone that was offline may send late, but older answers would silently move baselines and
+    outcomes."""
+    config, now = current_app.config, utcnow()
+    if recorded_at > now + timedelta(minutes=config["CLOCK_SKEW_MINUTES"]):
         raise UnprocessableEntity(
             "A check-in cannot be recorded in the future.",
             errors={"recorded_at": "Must not be in the future (check the phone's clock)."},
+        )
+    oldest = now - timedelta(days=config["CHECKIN_MAX_AGE_DAYS"])
+    if recorded_at < oldest:
+        raise UnprocessableEntity(
+            "This check-in is too old to record.",
+            errors={
+                "recorded_at": f"Must be within the last {config['CHECKIN_MAX_AGE_DAYS']} days."
+            },
         )
 
 
@@ -141,7 +152,9 @@ def _raise_alerts(
         found.append((AlertKind.DETERIORATION, "Review a deterioration: " + "; ".join(worse)))
     return [
         raise_alert(session, trigger)
-        for trigger in triggers(checkin.patient_id, CHECKIN_SOURCE, checkin.id, found)
+        for trigger in triggers(
+            checkin.patient_id, CHECKIN_SOURCE, checkin.id, found, session_id=checkin.session_id
+        )
     ]
 
 

@@ -30,6 +30,9 @@ SNOMED = "http://snomed.info/sct"
 UCUM = "http://unitsofmeasure.org"
 OBSERVATION_CATEGORY = "http://terminology.hl7.org/CodeSystem/observation-category"
 ACT_CODE = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
+#: R4's Encounter has no element for why it ended as it did: this service's own extension
+#: carries the reason a session was completed without everything the rules ask for.
+COMPLETION_REASON = "urn:telehealth:fhir:extension:session-completion-reason"
 
 #: Questionnaire totals with a LOINC code (PCL-5 has none in the mapping: response only).
 TOTAL_CODES = {
@@ -145,9 +148,15 @@ def encounter_resource(treatment: TreatmentSession) -> dict[str, Any] | None:
     period = {"start": when(started)}
     if SessionStatus.COMPLETED in moves:
         period["end"] = when(moves[SessionStatus.COMPLETED])
+    extension = (
+        [{"url": COMPLETION_REASON, "valueString": treatment.completion_reason}]
+        if treatment.completion_reason
+        else []
+    )
     return {
         "resourceType": "Encounter",
         "id": str(derived_id(treatment.id, "encounter")),
+        **({"extension": extension} if extension else {}),
         "status": "finished" if treatment.status is SessionStatus.COMPLETED else "in-progress",
         "class": {"system": ACT_CODE, "code": "VR", "display": "virtual"},
         "subject": ref(treatment.patient_id, "Patient"),
@@ -316,12 +325,29 @@ def questionnaire_resources(
 
 
 def flag_resource(alert: SafetyAlert) -> dict[str, Any]:
+    """The alert as a Flag; what FHIR's Flag has no element for (its priority, the session it
+    came from, the overdue checkpoint) in extensions, as the JSON export shows them."""
     period = {"start": when(alert.created_at)}
     if alert.acknowledged_at:
         period["end"] = when(alert.acknowledged_at)
+    extensions: list[dict[str, Any]] = [
+        {"url": "urn:telehealth:alert-priority", "valueInteger": alert.priority}
+    ]
+    if alert.session_id is not None:
+        extensions.append(
+            {
+                "url": "urn:telehealth:alert-session",
+                "valueReference": ref(alert.session_id, "Appointment"),
+            }
+        )
+    if alert.checkpoint is not None:
+        extensions.append(
+            {"url": "urn:telehealth:alert-checkpoint", "valueString": alert.checkpoint.value}
+        )
     return {
         "resourceType": "Flag",
         "id": str(alert.id),
+        "extension": extensions,
         "status": "active" if alert.status is AlertStatus.OPEN else "inactive",
         "code": {"text": f"{alert.kind.value}: {alert.reason}"},
         "subject": ref(alert.patient_id, "Patient"),

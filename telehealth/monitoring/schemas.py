@@ -117,8 +117,19 @@ class NoteOut(StrictSchema):
 class CheckpointOut(StrictSchema):
     name = fields.Enum(Checkpoint, by_value=True, required=True)
     due_at = UTCDateTime(allow_none=True, required=True)
-    status = fields.String(required=True, validate=validate.OneOf(["pending", "done", "overdue"]))
+    status = fields.String(
+        required=True,
+        validate=validate.OneOf(["pending", "done", "late", "overdue"]),
+        metadata={
+            "description": "pending: not yet recorded and not yet overdue; done: recorded in "
+            "time; late: recorded after its due time plus grace; overdue: past due plus grace "
+            "with no note recording it."
+        },
+    )
     note_id = fields.UUID(allow_none=True, required=True)
+    observed_at = UTCDateTime(
+        allow_none=True, required=True, metadata={"description": "When the note observed it."}
+    )
 
 
 class TimelineOut(StrictSchema):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -12,34 +11,64 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from telehealth.accounts.models import User
-from telehealth.alerts.models import AlertKind
+from telehealth.alerts.models import AlertKind, AlertSource
 from telehealth.alerts.service import Trigger, raise_alerts
 from telehealth.db import utcnow
 from telehealth.errors import Conflict, Forbidden, NotFound, UnprocessableEntity
+from telehealth.monitoring.checkpoints import (
+    CheckpointRules,
+    CheckpointStatus,
+    due_times,
+    outside_window,
+    status_of,
+)
 from telehealth.monitoring.models import AdverseEvent, Checkpoint, MonitoringNote, NoteAmendment
 from telehealth.monitoring.review import review_note
 from telehealth.pagination import Page, SortKey, keyset_page
 from telehealth.patients.service import visible_patient_ids
-from telehealth.sessions.models import SessionStatus, TreatmentSession
-from telehealth.sessions.service import get_care_team_session, visible_sessions
+from telehealth.sessions.models import TreatmentSession
+from telehealth.sessions.service import (
+    CLOSED_WITHOUT_TREATMENT,
+    get_care_team_session,
+    visible_sessions,
+)
 
-CLOSED_WITHOUT_TREATMENT = (SessionStatus.CANCELLED, SessionStatus.NO_SHOW)
 
-
-def _refuse_future(observed_at: datetime) -> None:
-    skew = timedelta(minutes=current_app.config["CLOCK_SKEW_MINUTES"])
+def _refuse_outside_session_day(treatment: TreatmentSession, data: dict[str, Any]) -> None:
+    """An observation lies between the opening of the session's day and now, and a note that
+    records a checkpoint lies in that checkpoint's window."""
+    config = current_app.config
+    observed_at = data["observed_at"]
+    skew = timedelta(minutes=config["CLOCK_SKEW_MINUTES"])
     if observed_at > utcnow() + skew:
         raise UnprocessableEntity(
             "An observation cannot be in the future.",
             errors={"observed_at": "Must not be in the future."},
         )
+    opens = treatment.opens_at(timedelta(minutes=config["SESSION_EARLY_START_MINUTES"]))
+    if observed_at < opens:
+        raise UnprocessableEntity(
+            "An observation cannot precede the session's day.",
+            errors={"observed_at": f"Must be at or after {opens.isoformat(timespec='seconds')}."},
+        )
+    checkpoint = data.get("checkpoint")
+    if checkpoint is not None:
+        problem = outside_window(
+            checkpoint, observed_at, treatment.medication_taken_at, CheckpointRules.of(config)
+        )
+        if problem is not None:
+            raise UnprocessableEntity(
+                "The note is outside its checkpoint's window.", errors=problem
+            )
 
 
 def add_note(
     session: Session, actor: User, session_id: uuid.UUID, data: dict[str, Any]
 ) -> MonitoringNote:
-    treatment = get_care_team_session(session, actor, session_id)
-    _refuse_future(data["observed_at"])
+    # Locked, so that the medication cannot be recorded between the window check and the
+    # insert (a pre-session note must precede it).
+    treatment = get_care_team_session(session, actor, session_id, for_update=True)
+    _refuse_outside_session_day(treatment, data)
     vitals = data.pop("vitals", None) or {}
     adverse_event = data.pop("adverse_event", None)
     note = MonitoringNote(
@@ -109,95 +138,55 @@ def amend(
     return amendment
 
 
-@dataclass(frozen=True)
-class CheckpointStatus:
-    name: Checkpoint
-    due_at: datetime | None
-    status: str  # pending, done or overdue
-    note_id: uuid.UUID | None
-
-
 def timeline(session: Session, treatment: TreatmentSession) -> list[CheckpointStatus]:
-    """Each checkpoint's due time and status, computed when read.
-
-    Pre-session is due at the scheduled start (it is recorded before the medication is taken);
-    +40 min and end-of-session count from `medication_taken_at` and have no due time until
-    then. A checkpoint is overdue once the grace period after its due time has passed with no
-    note recording it.
-    """
-    recorded = dict(
-        session.execute(
-            select(MonitoringNote.checkpoint, MonitoringNote.id)
-            .where(
-                MonitoringNote.session_id == treatment.id,
-                MonitoringNote.checkpoint.is_not(None),
-            )
-            .order_by(MonitoringNote.observed_at)
-        ).all()
-    )
-    config = current_app.config
-    grace = timedelta(minutes=config["CHECKPOINT_GRACE_MINUTES"])
+    """Each checkpoint's due time and status (pending, done, late or overdue), computed when
+    read; the first note that records a checkpoint is the one that counts."""
+    recorded: dict[Checkpoint | None, tuple[uuid.UUID, datetime]] = {}
+    for name, note_id, observed_at in session.execute(
+        select(MonitoringNote.checkpoint, MonitoringNote.id, MonitoringNote.observed_at)
+        .where(
+            MonitoringNote.session_id == treatment.id,
+            MonitoringNote.checkpoint.is_not(None),
+        )
+        .order_by(MonitoringNote.observed_at, MonitoringNote.id)
+    ):
+        recorded.setdefault(name, (note_id, observed_at))
+    rules = CheckpointRules.of(current_app.config)
     # A cancelled or missed session has nothing left to fall behind on.
     now = utcnow() if treatment.status not in CLOSED_WITHOUT_TREATMENT else None
     return [
-        _status(name, due_at, recorded.get(name), now, grace)
-        for name, due_at in _due_times(treatment, config).items()
+        status_of(name, due_at, recorded.get(name), now, rules.grace)
+        for name, due_at in _due_times(treatment, current_app.config).items()
     ]
 
 
 def _due_times(treatment: TreatmentSession, config: Any) -> dict[Checkpoint, datetime | None]:
-    taken = treatment.medication_taken_at
-    return {
-        Checkpoint.PRE_SESSION: treatment.scheduled_start,
-        Checkpoint.PLUS_40_MIN: (
-            taken + timedelta(minutes=config["CHECKPOINT_PLUS_40_MINUTES"]) if taken else None
-        ),
-        Checkpoint.END_OF_SESSION: (
-            taken + timedelta(minutes=config["CHECKPOINT_END_OF_SESSION_MINUTES"])
-            if taken
-            else None
-        ),
-    }
+    return due_times(
+        treatment.scheduled_start, treatment.medication_taken_at, CheckpointRules.of(config)
+    )
 
 
-def _status(
-    name: Checkpoint,
-    due_at: datetime | None,
-    note_id: uuid.UUID | None,
-    now: datetime | None,
-    grace: timedelta,
-) -> CheckpointStatus:
-    if note_id is not None:
-        state = "done"
-    elif due_at is not None and now is not None and now > due_at + grace:
-        state = "overdue"
-    else:
-        state = "pending"
-    return CheckpointStatus(name, due_at, state, note_id)
-
-
-#: How far back the overdue sweep looks: sessions that started within this window.
+#: How far back the overdue sweep looks: sessions that started within this window (and those
+#: whose day has opened: the medication may be taken before the scheduled start).
 OVERDUE_SWEEP_WINDOW = timedelta(hours=24)
-CHECKPOINT_SOURCE = "session_checkpoint"
-
-
-def checkpoint_source_id(session_id: uuid.UUID, checkpoint: Checkpoint) -> uuid.UUID:
-    """A stable id for one checkpoint of one session, so its overdue alert is raised once."""
-    return uuid.uuid5(session_id, checkpoint.value)
+#: An overdue checkpoint's alert names its session (`GET /sessions/{id}`) and the checkpoint;
+#: the checkpoint is the alert's `occurrence`, so each checkpoint of a session is raised once.
+CHECKPOINT_SOURCE = AlertSource.SESSION
 
 
 def raise_overdue_checkpoint_alerts(session: Session, actor: User) -> None:
     """Raise a `checkpoint_overdue` alert for each overdue checkpoint of the actor's patients'
-    recent sessions. There is no background worker: this runs when the care team reads its
-    alerts: the recent sessions, their checkpoint notes, then one INSERT of the overdue
-    checkpoints' alerts that skips those raised already."""
-    now = utcnow()
+    recent sessions (an admin's: every patient's). There is no background worker: this runs
+    whenever alerts are listed: the recent sessions, their checkpoint notes, then one INSERT of
+    the overdue checkpoints' alerts that skips those raised already."""
+    now, config = utcnow(), current_app.config
+    early = timedelta(minutes=config["SESSION_EARLY_START_MINUTES"])
     recent = list(
         session.scalars(
             visible_sessions(actor).where(
                 TreatmentSession.status.not_in(CLOSED_WITHOUT_TREATMENT),
                 TreatmentSession.scheduled_start >= now - OVERDUE_SWEEP_WINDOW,
-                TreatmentSession.scheduled_start <= now,
+                TreatmentSession.scheduled_start <= now + early,
             )
         )
     )
@@ -212,7 +201,6 @@ def raise_overdue_checkpoint_alerts(session: Session, actor: User) -> None:
             )
         )
     }
-    config = current_app.config
     grace = timedelta(minutes=config["CHECKPOINT_GRACE_MINUTES"])
     overdue = []
     for treatment in recent:
@@ -225,7 +213,10 @@ def raise_overdue_checkpoint_alerts(session: Session, actor: User) -> None:
                     patient_id=treatment.patient_id,
                     kind=AlertKind.CHECKPOINT_OVERDUE,
                     source_type=CHECKPOINT_SOURCE,
-                    source_id=checkpoint_source_id(treatment.id, name),
+                    source_id=treatment.id,
+                    session_id=treatment.id,
+                    checkpoint=name,
+                    occurrence=name.value,
                     reason=f"Review the session: the {name.value} checkpoint was due at "
                     f"{due_at.isoformat()} and no note records it.",
                 )

@@ -55,6 +55,9 @@ class TreatmentSession(TimestampMixin, Base):
     )
     medication_taken_at: Mapped[datetime | None]
     medication_recorded_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    # Why a session was completed without everything the rules ask for (the end-of-session
+    # checkpoint, signed notes): kept on the record, and in both exports.
+    completion_reason: Mapped[str | None] = mapped_column(String(500))
     version: Mapped[int] = mapped_column(default=1)
 
     patient: Mapped[Patient] = relationship(lazy="joined", innerjoin=True)
@@ -71,6 +74,11 @@ class TreatmentSession(TimestampMixin, Base):
         self.scheduled_start = start
         self.duration_minutes = duration_minutes
         self.scheduled_end = start + timedelta(minutes=duration_minutes)
+
+    def opens_at(self, early: timedelta) -> datetime:
+        """When the session's day opens: it may be started, and the medication and notes
+        observed, from `early` before its scheduled start."""
+        return self.scheduled_start - early
 
     @property
     def timezone(self) -> str:

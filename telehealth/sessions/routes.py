@@ -18,6 +18,7 @@ from telehealth.sessions import calendar, service
 from telehealth.sessions.models import TreatmentSession
 from telehealth.sessions.schemas import (
     CancelIn,
+    CompleteIn,
     EmptyIn,
     MedicationTakenIn,
     SessionIn,
@@ -91,18 +92,21 @@ def _move(action: str, session_id: uuid.UUID, reason: str | None = None) -> Any:
 @blp.arguments(EmptyIn())
 @blp.response(200, SessionOut, headers=ETAG_HEADER)
 def start_session(_body: dict[str, Any], session_id: uuid.UUID) -> Any:
-    """scheduled -> in_progress; any other move is 409."""
+    """scheduled -> in_progress, from `SESSION_EARLY_START_MINUTES` before the scheduled start
+    until its scheduled end; any other move is 409."""
     return _move("start", session_id)
 
 
 @blp.post("/sessions/<uuid:session_id>/complete")
 @audited("session.complete", "session", resource_arg="session_id")
 @authenticated(Role.CLINICIAN)
-@blp.arguments(EmptyIn())
+@blp.arguments(CompleteIn())
 @blp.response(200, SessionOut, headers=ETAG_HEADER)
-def complete_session(_body: dict[str, Any], session_id: uuid.UUID) -> Any:
-    """in_progress -> completed."""
-    return _move("complete", session_id)
+def complete_session(body: dict[str, Any], session_id: uuid.UUID) -> Any:
+    """in_progress -> completed. Once the medication was taken, the end-of-session checkpoint
+    must be recorded, and every note of the session must be signed; otherwise 409 lists what is
+    `missing`, unless `reason` says why the session ends without it (kept on the session)."""
+    return _move("complete", session_id, body.get("reason"))
 
 
 @blp.post("/sessions/<uuid:session_id>/cancel")
@@ -111,7 +115,8 @@ def complete_session(_body: dict[str, Any], session_id: uuid.UUID) -> Any:
 @blp.arguments(CancelIn())
 @blp.response(200, SessionOut, headers=ETAG_HEADER)
 def cancel_session(body: dict[str, Any], session_id: uuid.UUID) -> Any:
-    """scheduled -> cancelled, with a reason."""
+    """scheduled -> cancelled, with a reason. Once the medication was taken, 409: the patient
+    still needs monitoring."""
     return _move("cancel", session_id, body["reason"])
 
 
@@ -121,7 +126,7 @@ def cancel_session(body: dict[str, Any], session_id: uuid.UUID) -> Any:
 @blp.arguments(EmptyIn())
 @blp.response(200, SessionOut, headers=ETAG_HEADER)
 def mark_no_show(_body: dict[str, Any], session_id: uuid.UUID) -> Any:
-    """scheduled -> no_show."""
+    """scheduled -> no_show. Once the medication was taken, 409."""
     return _move("no_show", session_id)
 
 
@@ -132,7 +137,8 @@ def mark_no_show(_body: dict[str, Any], session_id: uuid.UUID) -> Any:
 @blp.response(200, SessionOut, headers=ETAG_HEADER)
 def medication_taken(body: dict[str, Any], session_id: uuid.UUID) -> Any:
     """Record that and when the patient took the medication prescribed for this session (a
-    fact, never an amount). It starts the monitoring timeline; recorded once."""
+    fact, never an amount), only while the session is in progress (409 otherwise). It starts
+    the monitoring timeline; recorded once; after any pre-session note."""
     return _answer(
         service.record_medication_taken(db.session, me(), session_id, body.get("taken_at"))
     )

@@ -59,6 +59,14 @@ class SessionOut(StrictSchema):
     treatment_monitor = fields.Nested(ContactSchema, required=True)
     notes = fields.String(allow_none=True)
     medication_taken_at = UTCDateTime(allow_none=True, required=True)
+    completion_reason = fields.String(
+        allow_none=True,
+        required=True,
+        metadata={
+            "description": "Why the session was completed without everything the rules ask "
+            "for (the end-of-session checkpoint, signed notes); null otherwise."
+        },
+    )
     transitions = fields.List(fields.Nested(TransitionOut), required=True)
     created_at = UTCDateTime(required=True)
     updated_at = UTCDateTime(required=True)
@@ -78,6 +86,24 @@ class EmptyIn(StrictSchema):
 
 class CancelIn(StrictSchema):
     reason = Text(max_length=500, required=True)
+
+
+class CompleteIn(StrictSchema):
+    reason = Text(
+        max_length=500,
+        metadata={
+            "description": "Needed when something the rules ask for is missing (for example "
+            "the patient was taken to emergency care before the end-of-session check); kept "
+            "on the session."
+        },
+    )
+
+
+class MissingOut(StrictSchema):
+    kind = fields.String(required=True, validate=validate.OneOf(["checkpoint", "signature"]))
+    checkpoint = fields.String(metadata={"description": "The checkpoint not recorded."})
+    note_id = fields.UUID(metadata={"description": "The note not signed."})
+    detail = fields.String(required=True)
 
 
 class MedicationTakenIn(StrictSchema):

@@ -117,7 +117,7 @@ POLICY: dict[tuple[str, str], Access] = {
     ("GET", f"{API}/checkins/<uuid:checkin_id>"): allow(CLINICIAN, PATIENT, scoped=True),
     ("GET", f"{P}/outcomes"): allow(CLINICIAN, PATIENT, scoped=True),
     # Alerts.
-    ("GET", f"{API}/alerts"): allow(CLINICIAN),
+    ("GET", f"{API}/alerts"): allow(CLINICIAN, ADMIN),  # admins: every patient's (oversight)
     ("POST", f"{API}/alerts/<uuid:alert_id>/acknowledge"): allow(CLINICIAN, scoped=True),
     # Monitoring notes. Signing is the author's; each world note's author is the care-team
     # clinician, so here it reads as care team (a non-author's 403 is in tests/monitoring).
@@ -288,7 +288,8 @@ REQUESTS: dict[str, Request] = {
     "clinicians.create_clinician": Request(
         lambda c: {"email": f"dr-{random_id()[:8]}@example.test", "name": "Dr. New"}
     ),
-    "patients.create_patient": Request(lambda c: patient_body()),
+    # An admin names the first clinician of the care team (a clinician creator joins it).
+    "patients.create_patient": Request(lambda c: {**patient_body(), "clinician_id": c.m.helper.id}),
     "patients.update_patient": Request(
         fixed({"name": "Pat Renamed"}), if_match(f"{API}/patients/{{patient_id}}")
     ),
@@ -299,10 +300,11 @@ REQUESTS: dict[str, Request] = {
         fixed({"notes": "Bring water."}), if_match(f"{API}/sessions/{{session_id}}")
     ),
     "sessions.start_session": Request(fixed({})),
-    "sessions.complete_session": Request(fixed({}), on_view(start_session)),
+    # The records' note is unsigned, so completing takes a reason.
+    "sessions.complete_session": Request(fixed({"reason": "Ended early."}), on_view(start_session)),
     "sessions.cancel_session": Request(fixed({"reason": "Unwell."})),
     "sessions.mark_no_show": Request(fixed({})),
-    "sessions.medication_taken": Request(fixed({})),
+    "sessions.medication_taken": Request(fixed({}), on_view(start_session)),
     "checkins.submit_checkin": Request(lambda c: {"recorded_at": minute_ago(), "mood": 6}),
     "alerts.acknowledge_alert": Request(fixed({"note": "Called the patient."})),
     "monitoring.add_note": Request(lambda c: {"observed_at": minute_ago(), "text": "Resting."}),

@@ -144,10 +144,9 @@ def collect_all(
 
 
 def schedule_session(client: FlaskClient, clinician: Actor, patient: Actor) -> str:
-    """A video session of `patient` a week from now, scheduled by `clinician`; its id."""
-    start = (datetime.now(UTC) + timedelta(days=7)).replace(
-        hour=13, minute=0, second=0, microsecond=0
-    )
+    """A video session of `patient` half an hour from now (its day is open: notes may be
+    observed on it now), scheduled by `clinician`; its id."""
+    start = (datetime.now(UTC) + timedelta(minutes=30)).replace(second=0, microsecond=0)
     response = client.post(
         SESSIONS,
         json={

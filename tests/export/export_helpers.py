@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import time_machine
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -25,7 +26,7 @@ from telehealth.extensions import db
 from telehealth.monitoring.models import AdverseEvent, MonitoringNote
 from telehealth.patients.models import CareTeamMember
 from telehealth.sessions.models import TreatmentSession
-from tests.factories import Actor
+from tests.factories import Actor, sign_in
 from tests.outcomes.outcome_helpers import gad7, pcl5, phq9
 
 API = "/api/v1"
@@ -120,6 +121,7 @@ class Record:
     completed: dict[str, Any] = field(default_factory=dict)
     cancelled: dict[str, Any] = field(default_factory=dict)
     cancel_reason: str = ""
+    completion_reason: str = ""
     notes: list[dict[str, Any]] = field(default_factory=list)
     signed_note_id: str = ""
     adverse_event_note_id: str = ""
@@ -174,10 +176,11 @@ def _vitals(offset: int) -> dict[str, Any]:
 def build_record(
     client: FlaskClient, clinician: Actor, patient: Actor, marker: str, days_ahead: int = 7
 ) -> Record:
-    """A rich record: a session started, medicated and completed, with three monitoring notes
-    (every vital sign, a serious adverse event, one note signed, amendments); a second session
-    cancelled with a reason; three check-ins covering PHQ-9 (item 9 above 0), GAD-7 and PCL-5;
-    the suicidal-ideation alert acknowledged. `marker` goes into every free text."""
+    """A rich record: a session day walked as a clinic walks it (started, pre-session note,
+    medication, +40 min note with a serious adverse event, end-of-session note; one note
+    signed, amendments; completed with a reason, since two notes stay unsigned); a second
+    session cancelled with a reason; three check-ins covering PHQ-9 (item 9 above 0), GAD-7
+    and PCL-5; the suicidal-ideation alert acknowledged. `marker` goes into every free text."""
     record = Record(patient=patient, clinician=clinician, marker=marker)
     start = (datetime.now(UTC) + timedelta(days=days_ahead)).replace(
         hour=13, minute=0, second=0, microsecond=0
@@ -201,13 +204,10 @@ def build_record(
     completed = session_at(start)
     cancelled = session_at(start + timedelta(days=1))
     sid = completed["id"]
-    _post(client, clinician, f"/sessions/{sid}/medication-taken", {})
-    _post(client, clinician, f"/sessions/{sid}/start", {})
-
     note_bodies = [
         {
             "checkpoint": "pre_session",
-            "observed_at": rfc3339(ago(minutes=30)),
+            "observed_at": rfc3339(start - timedelta(minutes=2)),
             "vitals": _vitals(0),
             "sedation": 5,
             "dissociation": "none",
@@ -215,7 +215,7 @@ def build_record(
         },
         {
             "checkpoint": "plus_40_min",
-            "observed_at": rfc3339(ago(minutes=20)),
+            "observed_at": rfc3339(start + timedelta(minutes=40)),
             "vitals": _vitals(2),
             "sedation": 4,
             "dissociation": "moderate",
@@ -231,28 +231,38 @@ def build_record(
         },
         {
             "checkpoint": "end_of_session",
-            "observed_at": rfc3339(ago(minutes=10)),
+            "observed_at": rfc3339(start + timedelta(minutes=120)),
             "vitals": _vitals(4),
             "sedation": 5,
             "dissociation": "none",
             "text": f"End of session: alert and oriented, handed over. {marker}",
         },
     ]
-    record.notes = [_post(client, clinician, f"/sessions/{sid}/notes", b) for b in note_bodies]
-    record.signed_note_id = record.notes[0]["id"]
-    record.adverse_event_note_id = record.notes[1]["id"]
-    _post(client, clinician, f"/notes/{record.signed_note_id}/sign", {})
-    for note_id, count in ((record.signed_note_id, 2), (record.adverse_event_note_id, 1)):
-        record.amendments[note_id] = [
-            _post(
-                client,
-                clinician,
-                f"/notes/{note_id}/amendments",
-                {"text": f"Addendum {n} {marker}", "reason": f"Late entry {n} {marker}"},
-            )
-            for n in range(1, count + 1)
-        ]
-    _post(client, clinician, f"/sessions/{sid}/complete", {})
+    record.completion_reason = f"Patient taken to emergency care after the event. {marker}"
+    with time_machine.travel(start - timedelta(minutes=5), tick=False) as clock:
+        on_the_day = sign_in(client.application, clinician.user)
+        _post(client, on_the_day, f"/sessions/{sid}/start", {})
+        clock.move_to(start - timedelta(minutes=1))
+        record.notes = [_post(client, on_the_day, f"/sessions/{sid}/notes", note_bodies[0])]
+        _post(client, on_the_day, f"/sessions/{sid}/medication-taken", {"taken_at": rfc3339(start)})
+        for body in note_bodies[1:]:
+            clock.move_to(datetime.fromisoformat(body["observed_at"]) + timedelta(minutes=1))
+            on_the_day = sign_in(client.application, clinician.user)
+            record.notes.append(_post(client, on_the_day, f"/sessions/{sid}/notes", body))
+        record.signed_note_id = record.notes[0]["id"]
+        record.adverse_event_note_id = record.notes[1]["id"]
+        _post(client, on_the_day, f"/notes/{record.signed_note_id}/sign", {})
+        for note_id, count in ((record.signed_note_id, 2), (record.adverse_event_note_id, 1)):
+            record.amendments[note_id] = [
+                _post(
+                    client,
+                    on_the_day,
+                    f"/notes/{note_id}/amendments",
+                    {"text": f"Addendum {n} {marker}", "reason": f"Late entry {n} {marker}"},
+                )
+                for n in range(1, count + 1)
+            ]
+        _post(client, on_the_day, f"/sessions/{sid}/complete", {"reason": record.completion_reason})
     record.cancel_reason = f"Patient is travelling. {marker}"
     _post(
         client, clinician, f"/sessions/{cancelled['id']}/cancel", {"reason": record.cancel_reason}

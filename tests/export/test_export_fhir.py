@@ -183,6 +183,13 @@ def test_appointments_for_every_session_and_an_encounter_only_for_the_one_that_h
     moves = {t["to_status"]: t["occurred_at"] for t in record.completed["transitions"]}
     assert same_instant(encounter["period"]["start"], moves["in_progress"])
     assert same_instant(encounter["period"]["end"], moves["completed"])
+    # Completed without every note signed: the clinician's reason stays on the record.
+    assert encounter["extension"] == [
+        {
+            "url": "urn:telehealth:fhir:extension:session-completion-reason",
+            "valueString": record.completion_reason,
+        }
+    ]
 
 
 def test_questionnaire_responses_and_survey_totals_with_loinc_codes(

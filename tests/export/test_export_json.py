@@ -98,6 +98,7 @@ def test_sessions_are_exported_as_the_session_api_shows_them(
     assert completed["status"] == "completed"
     assert completed["medication_taken_at"] is not None
     assert [t["to_status"] for t in completed["transitions"]] == ["in_progress", "completed"]
+    assert completed["completion_reason"] == record.completion_reason
 
     cancelled = sessions[record.cancelled["id"]]
     assert cancelled["status"] == "cancelled"

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -24,14 +24,16 @@ from sqlalchemy import Engine, func, select
 from telehealth.checkins.models import MoodCheckIn
 from telehealth.extensions import db
 from telehealth.idempotency import IdempotencyRecord
+from tests.conftest import SUITE_NOW
 from tests.databases import app_on_own_database
 from tests.factories import PASSWORD, Actor, make_patient, sign_in
 from tests.problems import assert_problem
 
 CHECKINS = "/api/v1/checkins"
 REPLAYED = "Idempotent-Replayed"
-#: One moment for every submission, so a retry sends exactly the body it sent before.
-RECORDED_AT = datetime.now(UTC).replace(microsecond=0).isoformat()
+#: One moment for every submission, so a retry sends exactly the body it sent before: half an
+#: hour before the suite's clock (tests/conftest.py SUITE_NOW) starts.
+RECORDED_AT = (SUITE_NOW - timedelta(minutes=30)).isoformat()
 
 
 @pytest.fixture(scope="module")

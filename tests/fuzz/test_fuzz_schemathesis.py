@@ -134,7 +134,8 @@ def fuzz_records(client: FlaskClient, world: World) -> Records:
         "/api/v1/sessions",
         {
             "patient_id": world.patient.id,
-            "scheduled_start": (now + timedelta(days=3)).isoformat(),
+            # Soon: the session's day is open, so the note below may be observed now.
+            "scheduled_start": (now + timedelta(minutes=30)).isoformat(),
             "duration_minutes": 120,
             "modality": "video",
             "treatment_monitor": {"name": "Sam Sitter", "phone": "+1 555 0101"},
@@ -182,7 +183,7 @@ def _aim(case: Case, records: Records) -> None:
             if aimed != value:
                 container[name] = aimed
     if isinstance(case.body, dict):
-        for name in ("patient_id", "session_id"):
+        for name in ("patient_id", "session_id", "clinician_id"):
             if name in case.body:
                 aimed = records.realize(name, case.body[name], visible=visible)
                 if aimed != case.body[name]:
@@ -196,13 +197,16 @@ def _aim(case: Case, records: Records) -> None:
 #: Rules the service checks that no JSON Schema can state, by operation: the fields a 422 may
 #: name in answer to a request the document calls valid. Besides these, any date-time: the
 #: service refuses times at the ends of the calendar, times of what happened that lie in the
-#: future (a check-in, a note, the medication) and sessions outside 2000-2099.
+#: future (a check-in, a note, the medication), sessions in the past or over a year ahead,
+#: check-ins older than the days a late one is accepted, and observations before a session's
+#: day or outside a checkpoint's window.
 UNSTATEABLE_RULES: dict[str, set[str]] = {
-    # A date of birth from 1900-01-01 to today.
-    "POST /api/v1/patients": {"date_of_birth"},
+    # A date of birth from 1900-01-01 to today; an active clinician, whom an admin must name.
+    "POST /api/v1/patients": {"date_of_birth", "clinician_id"},
     "PATCH /api/v1/patients/{patient_id}": {"date_of_birth"},
-    # The systolic pressure above the diastolic.
-    "POST /api/v1/sessions/{session_id}/notes": {"vitals.systolic"},
+    # The systolic pressure above the diastolic; +40 min and end-of-session count from the
+    # medication, so they cannot be recorded before it.
+    "POST /api/v1/sessions/{session_id}/notes": {"vitals.systolic", "checkpoint"},
     # One of the patient's own sessions; an Idempotency-Key used before for another body.
     "POST /api/v1/checkins": {"session_id", "Idempotency-Key"},
 }

@@ -92,7 +92,10 @@ def build_scene(client: FlaskClient, world: Any) -> Scene:
         headers=clinician.headers,
         json={
             "patient_id": patient.id,
-            "scheduled_start": days_ahead(7, hour=13),
+            # Half an hour ahead: the session's day is open, so a note may be observed now.
+            "scheduled_start": rfc3339(
+                (datetime.now(UTC) + timedelta(minutes=30)).replace(second=0, microsecond=0)
+            ),
             "duration_minutes": 120,
             "modality": "video",
             "treatment_monitor": {"name": "Sam Sitter", "phone": "+1 555 0199"},

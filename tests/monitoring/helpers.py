@@ -147,6 +147,25 @@ def schedule_session(
     return str(response.get_json()["id"])
 
 
+def start_and_medicate(
+    client: FlaskClient,
+    clinician: Actor,
+    session_id: str,
+    *,
+    taken_at: str | None = "2026-12-01T12:00:00Z",
+    headers: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """Start the session and record the medication (by default when the session's day opens,
+    an hour before its 13:00 UTC start, so every checkpoint window opens early); the session."""
+    headers = headers or clinician.headers
+    started = client.post(f"{API}/sessions/{session_id}/start", headers=headers, json={})
+    assert started.status_code == 200, started.get_json()
+    body = {} if taken_at is None else {"taken_at": taken_at}
+    taken = client.post(medication_url(session_id), headers=headers, json=body)
+    assert taken.status_code == 200, taken.get_json()
+    return taken.get_json()  # type: ignore[no-any-return]
+
+
 def create_note(
     client: FlaskClient, headers: dict[str, str], session_id: str, **fields: Any
 ) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from tests.monitoring.helpers import (
+    SCHEDULED_START_UTC,
     add_to_care_team,
     assert_problem,
     count_notes,
@@ -19,6 +20,7 @@ from tests.monitoring.helpers import (
     parse_time,
     random_id,
     schedule_session,
+    start_and_medicate,
     stored_note,
 )
 
@@ -26,7 +28,8 @@ from tests.monitoring.helpers import (
 
 
 def test_care_team_clinician_records_a_note_with_every_field(client, world, session_id):
-    body = full_note_body(observed_at="2026-11-21T02:05:00+01:00")
+    start_and_medicate(client, world.clinician, session_id)  # +40 min opens at 12:30 UTC
+    body = full_note_body(observed_at="2026-12-01T13:30:30+01:00")
 
     response = client.post(notes_url(session_id), headers=world.clinician.headers, json=body)
 
@@ -36,7 +39,7 @@ def test_care_team_clinician_records_a_note_with_every_field(client, world, sess
     assert note["patient_id"] == world.patient.id
     assert note["author_id"] == world.clinician.id
     assert note["checkpoint"] == "plus_40_min"
-    assert parse_time(note["observed_at"]) == datetime(2026, 11, 21, 1, 5, tzinfo=UTC)
+    assert parse_time(note["observed_at"]) == datetime(2026, 12, 1, 12, 30, 30, tzinfo=UTC)
     assert note["vitals"] == body["vitals"]
     assert note["sedation"] == 4
     assert note["dissociation"] == "mild"
@@ -128,8 +131,11 @@ def test_observed_at_must_be_rfc3339_with_an_offset(client, world, session_id, o
 
 
 def test_observed_at_may_be_up_to_five_minutes_ahead_but_not_more(client, world, clock):
+    session_id = schedule_session(
+        client, world.clinician, world.patient, headers=clock.headers(world.clinician)
+    )
+    clock.move_to(SCHEDULED_START_UTC)
     headers = clock.headers(world.clinician)
-    session_id = schedule_session(client, world.clinician, world.patient, headers=headers)
     now = clock.now()
 
     at_skew = client.post(
@@ -149,10 +155,21 @@ def test_observed_at_may_be_up_to_five_minutes_ahead_but_not_more(client, world,
 
 
 @pytest.mark.parametrize("checkpoint", ["pre_session", "plus_40_min", "end_of_session", None])
-def test_checkpoint_is_one_of_three_or_null(client, world, session_id, checkpoint):
-    body = {**note_body(), "checkpoint": checkpoint}
+def test_checkpoint_is_one_of_three_or_null(client, world, clock, checkpoint):
+    session_id = schedule_session(
+        client, world.clinician, world.patient, headers=clock.headers(world.clinician)
+    )
+    if checkpoint not in ("pre_session", None):
+        clock.move_to(SCHEDULED_START_UTC)
+        start_and_medicate(
+            client, world.clinician, session_id, headers=clock.headers(world.clinician)
+        )
+        clock.move_to(SCHEDULED_START_UTC + timedelta(hours=2))  # every window is open
+    else:
+        clock.move_to(SCHEDULED_START_UTC - timedelta(minutes=5))
+    body = {**note_body(observed_at=clock.now().isoformat()), "checkpoint": checkpoint}
 
-    response = client.post(notes_url(session_id), headers=world.clinician.headers, json=body)
+    response = client.post(notes_url(session_id), headers=clock.headers(world.clinician), json=body)
 
     assert response.status_code == 201, response.get_json()
     assert response.get_json()["checkpoint"] == checkpoint
@@ -228,7 +245,7 @@ def test_care_team_and_the_patient_list_the_session_notes(client, world, session
 def test_the_list_is_paginated(client, world, session_id):
     created = [
         create_note(client, world.clinician.headers, session_id, observed_at=_ago(minutes=m))
-        for m in (50, 40, 30, 20, 10)
+        for m in (25, 20, 15, 10, 5)
     ]
     seen, cursor = [], None
     while True:
@@ -248,11 +265,9 @@ def test_the_list_is_paginated(client, world, session_id):
 
 
 def test_the_list_holds_only_that_session_notes(client, world, session_id):
-    other_session = schedule_session(
-        client, world.clinician, world.patient, scheduled_start="2026-12-08T14:00:00+01:00"
-    )
+    other_session = schedule_session(client, world.other_clinician, world.other_patient)
     mine = create_note(client, world.clinician.headers, session_id)
-    create_note(client, world.clinician.headers, other_session)
+    create_note(client, world.other_clinician.headers, other_session)
 
     page = client.get(notes_url(session_id), headers=world.clinician.headers).get_json()
 

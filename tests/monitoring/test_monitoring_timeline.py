@@ -1,7 +1,8 @@
 """The checkpoint timeline of a session, read against a frozen clock (clinical reference,
 "Monitoring a session at home"): pre-session is due at the scheduled start, +40 min and
 end-of-session count from `medication_taken_at`; a checkpoint is overdue once the grace period
-after its due time has passed with no note recording it, and done once a note records it."""
+after its due time has passed with no note recording it, done once a note records it in time,
+and late when the note that records it was observed after its due time plus grace."""
 
 from __future__ import annotations
 
@@ -49,7 +50,12 @@ def status_at(client, clock, world, session_id, moment, name):
     return checkpoint(get_timeline(client, clock, world.clinician, session_id), name)["status"]
 
 
-def take_medication(client, clock, actor, session_id, taken_at=None):
+def take_medication(client, clock, world, actor, session_id, taken_at=None):
+    """The clinician starts the session (they are on the call); `actor` records the medication."""
+    started = client.post(
+        f"/api/v1/sessions/{session_id}/start", headers=clock.headers(world.clinician), json={}
+    )
+    assert started.status_code == 200, started.get_json()
     body = {} if taken_at is None else {"taken_at": taken_at}
     response = client.post(medication_url(session_id), headers=clock.headers(actor), json=body)
     assert response.status_code == 200, response.get_json()
@@ -74,7 +80,7 @@ def prepare(client, clock, world, session_id, name):
     """For +40 min and end of session: the medication is taken at TAKEN_AT."""
     if name != "pre_session":
         clock.move_to(TAKEN_AT)
-        take_medication(client, clock, world.patient, session_id)
+        take_medication(client, clock, world, world.patient, session_id)
 
 
 # --- before and after the medication is taken ----------------------------------------------
@@ -106,6 +112,7 @@ def test_without_the_medication_later_checkpoints_never_fall_behind(client, worl
             "due_at": None,
             "status": "pending",
             "note_id": None,
+            "observed_at": None,
         }
 
 
@@ -113,7 +120,7 @@ def test_without_the_medication_later_checkpoints_never_fall_behind(client, worl
 def test_taking_the_medication_sets_the_later_due_times(client, world, clock, booked, actor):
     clock.move_to(TAKEN_AT)
 
-    session = take_medication(client, clock, getattr(world, actor), booked)
+    session = take_medication(client, clock, world, getattr(world, actor), booked)
 
     assert parse_time(session["medication_taken_at"]) == TAKEN_AT
     timeline = get_timeline(client, clock, world.patient, booked)
@@ -130,7 +137,9 @@ def test_taking_the_medication_sets_the_later_due_times(client, world, clock, bo
 def test_due_times_count_from_when_it_was_taken_not_when_recorded(client, world, clock, booked):
     clock.move_to(SCHEDULED_START_UTC + timedelta(minutes=30))
 
-    take_medication(client, clock, world.clinician, booked, taken_at="2026-12-01T14:02:00+01:00")
+    take_medication(
+        client, clock, world, world.clinician, booked, taken_at="2026-12-01T14:02:00+01:00"
+    )
 
     timeline = get_timeline(client, clock, world.clinician, booked)
     taken = datetime(2026, 12, 1, 13, 2, tzinfo=UTC)
@@ -147,7 +156,7 @@ def test_due_times_count_from_when_it_was_taken_not_when_recorded(client, world,
 
 
 @pytest.mark.parametrize("name", CHECKPOINTS)
-def test_a_checkpoint_through_due_grace_overdue_and_done(client, world, clock, booked, name):
+def test_a_checkpoint_through_due_grace_overdue_and_late(client, world, clock, booked, name):
     prepare(client, clock, world, booked, name)
     due = due_time(name)
     timeline = get_timeline(client, clock, world.clinician, booked)
@@ -161,8 +170,31 @@ def test_a_checkpoint_through_due_grace_overdue_and_done(client, world, clock, b
     note = record(client, clock, world, booked, name)  # late, but recorded
 
     item = checkpoint(get_timeline(client, clock, world.clinician, booked), name)
-    assert item == {"name": name, "due_at": item["due_at"], "status": "done", "note_id": note["id"]}
-    assert status_at(client, clock, world, booked, due + timedelta(hours=6), name) == "done"
+    assert item == {
+        "name": name,
+        "due_at": item["due_at"],
+        "status": "late",
+        "note_id": note["id"],
+        "observed_at": note["observed_at"],
+    }
+    assert status_at(client, clock, world, booked, due + timedelta(hours=6), name) == "late"
+
+
+@pytest.mark.parametrize("name", CHECKPOINTS)
+def test_a_note_observed_at_the_end_of_grace_is_done_and_one_second_later_is_late(
+    client, world, clock, booked, name
+):
+    prepare(client, clock, world, booked, name)
+    due = due_time(name)
+    if name == "pre_session":  # observed before the medication, which comes later here
+        clock.move_to(due + GRACE)
+    else:
+        clock.move_to(due + GRACE + SECOND)
+    record(client, clock, world, booked, name)
+
+    status = checkpoint(get_timeline(client, clock, world.clinician, booked), name)["status"]
+
+    assert status == ("done" if name == "pre_session" else "late")
 
 
 @pytest.mark.parametrize("name", CHECKPOINTS)
@@ -179,12 +211,15 @@ def test_a_checkpoint_recorded_on_time_is_done_and_stays_done(client, world, clo
 
 @pytest.mark.parametrize("name", CHECKPOINTS)
 def test_only_a_note_for_that_checkpoint_makes_it_done(client, world, clock, booked, name):
+    if name != "pre_session":
+        clock.move_to(SCHEDULED_START_UTC)
+        record(client, clock, world, booked, "pre_session")
     prepare(client, clock, world, booked, name)
+    if name == "end_of_session":
+        clock.move_to(TAKEN_AT + timedelta(minutes=40))
+        record(client, clock, world, booked, "plus_40_min")
     clock.move_to(due_time(name) + GRACE + SECOND)
     record(client, clock, world, booked, None)
-    for other in CHECKPOINTS:
-        if other != name:
-            record(client, clock, world, booked, other)
 
     timeline = get_timeline(client, clock, world.clinician, booked)
 
@@ -205,13 +240,8 @@ def test_the_patient_and_the_care_team_see_the_same_timeline(client, world, cloc
 # --- sessions that did not happen ----------------------------------------------------------
 
 
-@pytest.mark.parametrize("taken", [False, True], ids=["no medication", "medication taken"])
 @pytest.mark.parametrize("closing", ["cancel", "no-show"])
-def test_a_cancelled_or_missed_session_is_never_overdue(
-    client, world, clock, booked, taken, closing
-):
-    if taken:
-        prepare(client, clock, world, booked, "plus_40_min")
+def test_a_cancelled_or_missed_session_is_never_overdue(client, world, clock, booked, closing):
     clock.move_to(SCHEDULED_START_UTC + GRACE + SECOND)
     assert (
         checkpoint(get_timeline(client, clock, world.clinician, booked), "pre_session")["status"]
@@ -227,6 +257,25 @@ def test_a_cancelled_or_missed_session_is_never_overdue(
         clock.move_to(SCHEDULED_START_UTC + later)
         timeline = get_timeline(client, clock, world.clinician, booked)
         assert [item["status"] for item in timeline["checkpoints"]] == ["pending"] * 3
+
+
+@pytest.mark.parametrize("closing", ["cancel", "no-show"])
+def test_after_the_medication_a_session_cannot_be_closed_and_monitoring_goes_on(
+    client, world, clock, booked, closing
+):
+    prepare(client, clock, world, booked, "plus_40_min")
+    clock.move_to(TAKEN_AT + timedelta(minutes=10))
+    body = {"reason": "Patient unwell."} if closing == "cancel" else {}
+
+    refused = client.post(
+        f"/api/v1/sessions/{booked}/{closing}", headers=clock.headers(world.clinician), json=body
+    )
+
+    problem = assert_problem(refused, 409)
+    assert "monitoring" in problem["detail"]
+    clock.move_to(TAKEN_AT + timedelta(minutes=40) + GRACE + SECOND)
+    timeline = get_timeline(client, clock, world.clinician, booked)
+    assert checkpoint(timeline, "plus_40_min")["status"] == "overdue"
 
 
 # --- settings -------------------------------------------------------------------------------
@@ -305,7 +354,7 @@ def test_outsiders_cannot_record_the_medication(client, world, clock, booked, ac
 
 def test_the_medication_is_recorded_once(client, world, clock, booked):
     clock.move_to(TAKEN_AT)
-    take_medication(client, clock, world.patient, booked)
+    take_medication(client, clock, world, world.patient, booked)
     clock.move_to(TAKEN_AT + timedelta(minutes=10))
 
     again = client.post(medication_url(booked), headers=clock.headers(world.clinician), json={})

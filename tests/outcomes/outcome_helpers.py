@@ -7,9 +7,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import time_machine
 from flask.testing import FlaskClient
 
-from tests.factories import Actor
+from tests.factories import Actor, sign_in
 from tests.problems import parse
 
 API = "/api/v1"
@@ -89,12 +90,15 @@ def submit(
     headers: dict[str, str] | None = None,
     **instruments: list[int],
 ) -> dict[str, Any]:
-    """POST /checkins as `patient` (asserting 201); the answer."""
-    response = client.post(
-        CHECKINS,
-        headers=headers or patient.headers,
-        json=checkin_body(recorded_at, **instruments),
-    )
+    """POST /checkins as `patient` (asserting 201); the answer. A check-in older than a late
+    one may be is sent when it was recorded (a history of months is built day by day)."""
+    body = checkin_body(recorded_at, **instruments)
+    if headers is None and recorded_at < now() - timedelta(days=13):
+        with time_machine.travel(recorded_at + timedelta(minutes=1), tick=False):
+            sender = sign_in(client.application, patient.user)
+            response = client.post(CHECKINS, headers=sender.headers, json=body)
+    else:
+        response = client.post(CHECKINS, headers=headers or patient.headers, json=body)
     assert response.status_code == 201, response.get_json()
     return response.get_json()  # type: ignore[no-any-return]
 
@@ -121,28 +125,38 @@ def schedule_session(
     *,
     headers: dict[str, str] | None = None,
 ) -> str:
-    """Schedule a two-hour video session through the API; its id."""
-    response = client.post(
-        SESSIONS,
-        headers=headers or clinician.headers,
-        json={
-            "patient_id": patient.id,
-            "scheduled_start": start.isoformat(),
-            "duration_minutes": 120,
-            "modality": "video",
-            "treatment_monitor": {"name": "Sam", "phone": "+1 555 0100"},
-        },
-    )
+    """Schedule a two-hour video session through the API; its id. Without `headers` it is
+    booked a day before its start (a session is never booked in the past), so a test may place
+    sessions anywhere in a patient's history."""
+    body = {
+        "patient_id": patient.id,
+        "scheduled_start": start.isoformat(),
+        "duration_minutes": 120,
+        "modality": "video",
+        "treatment_monitor": {"name": "Sam", "phone": "+1 555 0100"},
+    }
+    if headers is not None:
+        response = client.post(SESSIONS, headers=headers, json=body)
+    else:
+        with time_machine.travel(start - timedelta(days=1), tick=False):
+            booker = sign_in(client.application, clinician.user)
+            response = client.post(SESSIONS, headers=booker.headers, json=body)
     assert response.status_code == 201, response.get_json()
     return str(response.get_json()["id"])
 
 
 def move_session(client: FlaskClient, clinician: Actor, session_id: str, action: str) -> None:
-    """A lifecycle move (start, complete, cancel, no-show) that must succeed."""
+    """A lifecycle move (start, complete, cancel, no-show) that must succeed, made a minute
+    after the session's scheduled start, when the clinic would make it."""
+    read = client.get(f"{SESSIONS}/{session_id}", headers=clinician.headers)
+    assert read.status_code == 200, read.get_json()
+    when = parse(read.get_json()["scheduled_start"]) + timedelta(minutes=1)
     body = {"reason": "Patient asked to move it."} if action == "cancel" else {}
-    response = client.post(
-        f"{SESSIONS}/{session_id}/{action}", headers=clinician.headers, json=body
-    )
+    with time_machine.travel(when, tick=False):
+        mover = sign_in(client.application, clinician.user)
+        response = client.post(
+            f"{SESSIONS}/{session_id}/{action}", headers=mover.headers, json=body
+        )
     assert response.status_code == 200, response.get_json()
 
 

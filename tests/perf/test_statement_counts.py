@@ -676,6 +676,17 @@ def overdue_alerts(app: Flask, client: FlaskClient, world: Any) -> Call:
     return Call("clinician", "GET", f"{API}/alerts")
 
 
+def every_patients_alerts(app: Flask, _client: FlaskClient, world: Any) -> Call:
+    """An admin's oversight list over every patient's alerts (world.patient's seeded ones)."""
+    seed_alerts(app, world)
+    return Call("admin", "GET", f"{API}/alerts?limit={MAX_LIMIT}")
+
+
+def one_patients_alerts(app: Flask, _client: FlaskClient, world: Any) -> Call:
+    seed_alerts(app, world)
+    return Call("clinician", "GET", f"{API}/alerts?patient_id={world.patient.id}&status=all")
+
+
 # Budgets as in LIST_BUDGETS; "key" is the Idempotency-Key's row.
 ROUTE_BUDGETS: dict[str, RouteCase] = {
     # auth 1, and nothing else: not audited, and the user is the authentication's row.
@@ -714,6 +725,11 @@ ROUTE_BUDGETS: dict[str, RouteCase] = {
     "GET /alerts (a recent session, 3 checkpoints overdue)": RouteCase(
         overdue_alerts, 200, audited(5)
     ),
+    # auth 1 + sweep: recent sessions of every patient 1 (none here, so it stops) + one keyset
+    # page over every patient's alerts 1.
+    "GET /alerts (admin, every patient)": RouteCase(every_patients_alerts, 200, audited(3)),
+    # auth 1 + may the caller see the patient 1 + sweep 1 + alerts page 1.
+    "GET /alerts?patient_id= (clinician)": RouteCase(one_patients_alerts, 200, audited(4)),
 }
 
 

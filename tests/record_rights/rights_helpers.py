@@ -72,9 +72,10 @@ class Records:
 
 
 def schedule_session(
-    client: FlaskClient, clinician: Actor, patient: Actor, *, days_ahead: int = 7
+    client: FlaskClient, clinician: Actor, patient: Actor, *, minutes_ahead: int = 30
 ) -> str:
-    start = datetime.now(UTC).replace(microsecond=0) + timedelta(days=days_ahead)
+    """A session starting soon: its day is open, so notes may be observed on it now."""
+    start = datetime.now(UTC).replace(microsecond=0) + timedelta(minutes=minutes_ahead)
     response = client.post(
         f"{API}/sessions",
         headers=clinician.headers,

@@ -246,11 +246,15 @@ ALLOWED: dict[str, Callable[[World], Call]] = {
     ),
     "sessions.calendar_feed": lambda w: Call("clinician"),
     "sessions.cancel_session": lambda w: Call("clinician", {"reason": "Unwell."}),
-    "sessions.complete_session": lambda w: (start_session(w), Call("clinician", {}))[1],
+    # The records' note is unsigned, so completing it takes a reason.
+    "sessions.complete_session": lambda w: (
+        start_session(w),
+        Call("clinician", {"reason": "Ended early."}),
+    )[1],
     "sessions.get_session": lambda w: Call("clinician"),
     "sessions.list_sessions": lambda w: Call("patient"),
     "sessions.mark_no_show": lambda w: Call("clinician", {}),
-    "sessions.medication_taken": lambda w: Call("patient", {}),
+    "sessions.medication_taken": lambda w: (start_session(w), Call("patient", {}))[1],
     "sessions.schedule_session": lambda w: Call("clinician", session_body(w)),
     "sessions.start_session": lambda w: Call("clinician", {}),
     "sessions.update_session": lambda w: Call(

@@ -136,7 +136,9 @@ def test_only_the_clinicians_own_sessions_are_in_the_feed(app, client, world):
     ],
 )
 def test_upcoming_means_not_yet_ended(app, client, world, start, duration, listed):
-    booked = scheduled(client, world.clinician, world.patient.id, start, duration)
+    # Booked the day before, since a session cannot be booked in the past.
+    with frozen_at(app, NOW - timedelta(days=1), world.clinician) as (clinician,):
+        booked = scheduled(client, clinician, world.patient.id, start, duration)
 
     events = events_of(feed_at(app, client, world.clinician))
 

@@ -103,8 +103,8 @@ def test_rescheduling_two_sessions_into_one_free_slot(clean):
     actor = sign_in(app, clinician)
     client = app.test_client()
     sessions = [
-        scheduled(client, actor, one, "2026-12-01T09:00:00Z")["id"],
-        scheduled(client, actor, two, "2026-12-01T12:00:00Z")["id"],
+        scheduled(client, actor, one, "2026-12-01T15:00:00Z")["id"],
+        scheduled(client, actor, two, "2026-12-01T18:00:00Z")["id"],
     ]
     tags = [etag(client, actor, s) for s in sessions]
     target = {"scheduled_start": "2026-12-02T09:00:00Z"}

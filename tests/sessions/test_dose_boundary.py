@@ -56,10 +56,10 @@ ENDPOINTS = {
     "POST complete": ("in_progress", mover("complete", {})),
     "POST cancel": ("scheduled", mover("cancel", {"reason": CANCEL_REASON})),
     "POST no-show": ("scheduled", mover("no-show", {})),
-    "POST medication-taken (clinician)": ("scheduled", mover("medication-taken", {})),
+    "POST medication-taken (clinician)": ("in_progress", mover("medication-taken", {})),
     "POST medication-taken (patient)": (
         "in_progress",
-        mover("medication-taken", {"taken_at": "2026-11-20T13:00:00Z"}, actor="patient"),
+        mover("medication-taken", {"taken_at": "2026-12-01T12:15:00Z"}, actor="patient"),
     ),
 }
 

@@ -131,16 +131,28 @@ def test_the_cancel_reason_is_stored_trimmed(client, world):
     assert response.get_json()["transitions"][0]["reason"] == "Unwell today."
 
 
-@pytest.mark.parametrize("action", ["start", "complete", "no-show"])
+@pytest.mark.parametrize("action", ["start", "no-show"])
 def test_moves_without_a_reason_take_no_fields(client, world, action):
     session_id = scheduled(client, world.clinician, world.patient.id)["id"]
-    if action == "complete":
-        bring_to(client, world.clinician, session_id, "in_progress")
     before = read(client, world.clinician, session_id)
 
     response = act(client, world.clinician, session_id, action, {"reason": "because"})
 
     assert_problem(response, 422, "reason")
+    assert read(client, world.clinician, session_id) == before
+
+
+@pytest.mark.parametrize(
+    "body", [{"reason": ""}, {"reason": "   "}, {"reason": "x" * 501}, {"why": "x"}]
+)
+def test_a_completion_reason_that_is_empty_or_too_long_is_422(client, world, body):
+    session_id = scheduled(client, world.clinician, world.patient.id)["id"]
+    bring_to(client, world.clinician, session_id, "in_progress")
+    before = read(client, world.clinician, session_id)
+
+    response = act(client, world.clinician, session_id, "complete", body)
+
+    assert_problem(response, 422, next(iter(body)))
     assert read(client, world.clinician, session_id) == before
 
 

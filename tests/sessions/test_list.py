@@ -175,7 +175,7 @@ def test_filter_by_start_window(client, world, two_teams, window, expected):
 
 
 def test_updated_since_returns_only_sessions_changed_since(app, client, world):
-    base = utc(2026, 11, 21, 9, 0)
+    base = utc(2026, 12, 1, 12, 0)
     with frozen_at(app, base, world.clinician) as (clinician,):
         first = scheduled(client, clinician, world.patient.id, "2026-12-01T13:00:00Z")
         second = scheduled(client, clinician, world.patient.id, "2026-12-02T13:00:00Z")
@@ -199,21 +199,22 @@ def test_updated_since_returns_only_sessions_changed_since(app, client, world):
 
 
 def test_updated_since_sees_reschedules_and_medication_records(app, client, world):
-    base = utc(2026, 11, 21, 9, 0)
+    base = utc(2026, 12, 1, 12, 0)
     with frozen_at(app, base, world.clinician) as (clinician,):
         first = scheduled(client, clinician, world.patient.id, "2026-12-01T13:00:00Z")
         second = scheduled(client, clinician, world.patient.id, "2026-12-02T13:00:00Z")
     later = base + timedelta(minutes=30)
     with frozen_at(app, later, world.clinician, world.patient) as (clinician, patient):
-        tag = client.get(session_url(first["id"]), headers=clinician.headers).headers["ETag"]
+        tag = client.get(session_url(second["id"]), headers=clinician.headers).headers["ETag"]
         rescheduled = client.patch(
-            session_url(first["id"]),
+            session_url(second["id"]),
             json={"notes": "moved"},
             headers={**clinician.headers, "If-Match": tag},
         )
         assert rescheduled.status_code == 200
+        assert act(client, clinician, first["id"], "start").status_code == 200
         taken = client.post(
-            session_url(second["id"], "medication-taken"), json={}, headers=patient.headers
+            session_url(first["id"], "medication-taken"), json={}, headers=patient.headers
         )
         assert taken.status_code == 200
         synced = list_items(client, patient, updated_since=later.isoformat())
@@ -290,7 +291,7 @@ def test_pagination_composes_with_filters(client, world):
 
 def test_the_default_page_size_is_50(app, client, world):
     for index in range(51):
-        start = utc(2026, 12, 1) + timedelta(hours=index)
+        start = utc(2026, 12, 2) + timedelta(hours=index)
         scheduled(client, world.clinician, world.patient.id, start.isoformat(), duration=60)
 
     page = client.get(SESSIONS, headers=world.clinician.headers).get_json()
@@ -315,11 +316,11 @@ def test_pages_across_many_patients_merge_into_one_order(app, client, world, lim
     mine = []
     for day in range(3):
         for i, patient in enumerate(patients):
-            start = f"2026-12-{day + 1:02d}T{8 + 3 * i:02d}:00:00Z"
+            start = f"2026-12-{day + 2:02d}T{8 + 3 * i:02d}:00:00Z"
             mine.append(scheduled(client, world.clinician, str(patient.id), start, 60))
         # The same moments again, run by the other clinician for the other patients: ties.
         for i, patient in enumerate(reversed(patients)):
-            start = f"2026-12-{day + 1:02d}T{8 + 3 * i:02d}:00:00Z"
+            start = f"2026-12-{day + 2:02d}T{8 + 3 * i:02d}:00:00Z"
             mine.append(scheduled(client, helper, str(patient.id), start, 60))
     expected = sorted(mine, key=lambda s: (parse(s["scheduled_start"]), s["id"]))
 

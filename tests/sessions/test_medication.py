@@ -1,5 +1,6 @@
 """POST /api/v1/sessions/{id}/medication-taken: the care team or the patient records that, and
-when, the patient took the prescribed medication; once, never in the future, never an amount."""
+when, the patient took the prescribed medication; once, only while the session is in progress,
+never before the session's day opens or in the future, never an amount."""
 
 from __future__ import annotations
 
@@ -32,8 +33,15 @@ def taken(client, actor, session_id, body=None):
 
 
 @pytest.fixture
-def session_id(client, world):
+def scheduled_id(client, world):
     return scheduled(client, world.clinician, world.patient.id, "2026-12-01T13:00:00Z")["id"]
+
+
+@pytest.fixture
+def session_id(client, world, scheduled_id):
+    """The session, started: the clinician is with the patient on the call."""
+    bring_to(client, world.clinician, scheduled_id, "in_progress")
+    return scheduled_id
 
 
 @pytest.mark.parametrize("who", ["clinician", "patient"])
@@ -51,8 +59,8 @@ def test_the_care_team_or_the_patient_records_it_now_by_default(
     assert read(client, world.clinician, session_id)["medication_taken_at"] == recorded
     assert response.headers["ETag"] != tag
     # Recording it is not a lifecycle move.
-    assert response.get_json()["status"] == "scheduled"
-    assert response.get_json()["transitions"] == []
+    assert response.get_json()["status"] == "in_progress"
+    assert [t["to_status"] for t in response.get_json()["transitions"]] == ["in_progress"]
 
 
 @pytest.mark.parametrize(
@@ -61,7 +69,8 @@ def test_the_care_team_or_the_patient_records_it_now_by_default(
         ("2026-12-01T08:05:00-05:00", utc(2026, 12, 1, 13, 5)),
         ("2026-12-01T13:14:00Z", utc(2026, 12, 1, 13, 14)),  # 4 minutes ahead: clock skew
         ("2026-12-01T13:15:00Z", utc(2026, 12, 1, 13, 15)),  # exactly the 5 minutes allowed
-        ("2026-11-30T22:00:00Z", utc(2026, 11, 30, 22, 0)),
+        # The session's day opens an hour before its scheduled start.
+        ("2026-12-01T12:00:00Z", utc(2026, 12, 1, 12, 0)),
     ],
 )
 def test_an_explicit_time_is_stored_in_utc(app, client, world, session_id, taken_at, expected):
@@ -81,6 +90,17 @@ def test_a_time_beyond_the_allowed_clock_skew_is_422(app, client, world, session
         response = taken(client, patient, session_id, {"taken_at": (NOW + ahead).isoformat()})
 
     assert_problem(response, 422, "taken_at")
+    assert read(client, world.clinician, session_id)["medication_taken_at"] is None
+
+
+@pytest.mark.parametrize(
+    "taken_at", ["2026-12-01T11:59:59Z", "2026-11-30T22:00:00Z", "2000-01-01T00:00:00Z"]
+)
+def test_a_time_before_the_sessions_day_opens_is_422(app, client, world, session_id, taken_at):
+    with frozen_at(app, NOW, world.patient) as (patient,):
+        response = taken(client, patient, session_id, {"taken_at": taken_at})
+
+    assert "12:00:00" in assert_problem(response, 422, "taken_at")["errors"]["taken_at"]
     assert read(client, world.clinician, session_id)["medication_taken_at"] is None
 
 
@@ -114,23 +134,36 @@ def test_recording_it_a_second_time_is_409_and_keeps_the_first(
 
 
 @pytest.mark.parametrize(
-    ("status", "allowed"), [(status, status in ("scheduled", "in_progress")) for status in PATHS_TO]
+    ("status", "allowed"), [(status, status == "in_progress") for status in PATHS_TO]
 )
-def test_only_a_scheduled_or_running_session_takes_the_record(
-    client, world, session_id, status, allowed
-):
-    bring_to(client, world.clinician, session_id, status)
-    before = read(client, world.clinician, session_id)
+def test_only_a_session_in_progress_takes_the_record(client, world, scheduled_id, status, allowed):
+    """Medication on a session still scheduled (for tomorrow, say) would start a monitoring
+    timeline nobody is watching: the clinician starts the session first."""
+    bring_to(client, world.clinician, scheduled_id, status)
+    before = read(client, world.clinician, scheduled_id)
 
-    response = taken(client, world.patient, session_id)
+    response = taken(client, world.patient, scheduled_id)
 
     if allowed:
         assert response.status_code == 200, response.get_json()
         assert response.get_json()["medication_taken_at"] is not None
         assert response.get_json()["status"] == status
     else:
-        assert status in assert_problem(response, 409)["detail"]
-        assert read(client, world.clinician, session_id) == before
+        problem = assert_problem(response, 409)
+        assert status in problem["detail"]
+        assert problem["session_status"] == status
+        assert read(client, world.clinician, scheduled_id) == before
+
+
+def test_medication_on_tomorrows_session_is_409_and_changes_nothing(client, world):
+    tomorrow = scheduled(client, world.clinician, world.patient.id, "2026-12-02T13:00:00Z")
+
+    response = taken(client, world.clinician, tomorrow["id"])
+
+    assert_problem(response, 409)
+    assert read(client, world.clinician, tomorrow["id"]) == tomorrow | {
+        "updated_at": tomorrow["updated_at"]
+    }
 
 
 @pytest.mark.parametrize("who", ["other_patient", "other_clinician", "lone_clinician"])

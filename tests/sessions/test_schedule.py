@@ -69,11 +69,11 @@ def test_the_created_session_reads_back_the_same(client, world):
     ("timezone", "start", "local"),
     [
         ("America/New_York", "2026-12-01T14:00:00+01:00", "2026-12-01T08:00:00-05:00"),
-        ("America/New_York", "2026-07-01T14:00:00+00:00", "2026-07-01T10:00:00-04:00"),
+        ("America/New_York", "2027-07-01T14:00:00+00:00", "2027-07-01T10:00:00-04:00"),
         ("Europe/Berlin", "2026-12-01T09:30:00-05:00", "2026-12-01T15:30:00+01:00"),
-        ("Asia/Kolkata", "2026-12-01T00:00:00Z", "2026-12-01T05:30:00+05:30"),
+        ("Asia/Kolkata", "2026-12-02T00:00:00Z", "2026-12-02T05:30:00+05:30"),
         # The night New York leaves daylight saving time: 06:30 UTC is 01:30 EST.
-        ("America/New_York", "2026-11-01T06:30:00Z", "2026-11-01T01:30:00-05:00"),
+        ("America/New_York", "2027-11-07T06:30:00Z", "2027-11-07T01:30:00-05:00"),
     ],
 )
 def test_the_local_start_is_in_the_patients_zone(app, client, world, timezone, start, local):
@@ -108,10 +108,10 @@ def test_both_modalities_are_accepted(client, world, modality):
 
 @pytest.mark.parametrize("duration", [15, 480])
 def test_duration_bounds_are_inclusive(client, world, duration):
-    created = scheduled(client, world.clinician, world.patient.id, "2026-12-01T00:00:00Z", duration)
+    created = scheduled(client, world.clinician, world.patient.id, "2026-12-02T00:00:00Z", duration)
 
     assert created["duration_minutes"] == duration
-    end = f"2026-12-01T{duration // 60:02d}:{duration % 60:02d}:00"
+    end = f"2026-12-02T{duration // 60:02d}:{duration % 60:02d}:00"
     assert created["scheduled_end"].startswith(end)
 
 
@@ -215,10 +215,10 @@ def join_care_team(client, world, patient_id, clinician):
     ("start", "duration"),
     [
         ("2026-12-01T13:00:00Z", 120),  # the same slot
-        ("2026-12-01T12:00:00Z", 61),  # ends one minute into it
+        ("2026-12-01T12:20:00Z", 41),  # ends one minute into it
         ("2026-12-01T14:59:00Z", 60),  # starts one minute before it ends
         ("2026-12-01T13:30:00Z", 15),  # inside it
-        ("2026-12-01T12:00:00Z", 240),  # around it
+        ("2026-12-01T12:20:00Z", 220),  # around it
         ("2026-12-01T08:00:00-05:00", 30),  # the same start, written in another offset
     ],
 )
@@ -248,7 +248,7 @@ def test_overlapping_the_patients_session_with_another_clinician_is_409(app, cli
     ("start", "duration"),
     [
         ("2026-12-01T15:00:00Z", 60),  # starts exactly when the first ends
-        ("2026-12-01T12:00:00Z", 60),  # ends exactly when the first starts
+        ("2026-12-01T12:20:00Z", 40),  # ends exactly when the first starts
         ("2026-12-01T16:00:00+01:00", 60),  # 15:00 UTC again, in another offset
     ],
 )
