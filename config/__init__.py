@@ -7,18 +7,40 @@ settings class (`development`, `test` or `production`).
 
 from __future__ import annotations
 
+import json
 import os
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
 DEV_SECRET = "dev-only-secret-change-me-0123456789abcdef"
 
 
 def _env_int(name: str, default: int) -> int:
     raw = os.environ.get(name)
     return int(raw) if raw else default
+
+
+def _env_json(name: str, default: Any) -> Any:
+    raw = os.environ.get(name)
+    if not raw:
+        return default
+    try:
+        return json.loads(raw)
+    except ValueError:
+        raise RuntimeError(f"{name} must be JSON") from None
+
+
+def _env_float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    return float(raw) if raw else default
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    return default if not raw else raw.strip().lower() in {"1", "true", "yes", "on"}
 
 
 def _database_url(default: str) -> str:
@@ -127,6 +149,55 @@ class Config:
     CHECKPOINT_PLUS_40_OPENS_MINUTES = 30
     CHECKPOINT_END_OF_SESSION_OPENS_EARLY_MINUTES = 10
 
+    # The background worker (flask --app wsgi worker): how often its periodic checks run
+    # (escalation, overdue checkpoints, reminders, the sweep), in whole seconds from 1 to 60.
+    WORKER_TICK_SECONDS = _env_int("WORKER_TICK_SECONDS", 15)
+    # How many tasks one worker process runs at once (threads: the work waits on the network).
+    WORKER_THREADS = _env_int("WORKER_THREADS", 4)
+    # Minutes an open alert waits for an acknowledgement before it escalates, by kind: level 1
+    # after one window (the care team again), level 2 after a second (the admins). The
+    # environment's JSON object (fractions allowed) is merged over these defaults.
+    ALERT_ESCALATION_MINUTES: dict[str, float] = {
+        "suicidal_ideation": 15,
+        "adverse_event": 15,
+        "checkpoint_overdue": 15,
+        "vital_sign": 30,
+        "severe_score": 240,
+        "deterioration": 1440,
+        "missed_checkins": 1440,
+        **_env_json("ALERT_ESCALATION_MINUTES", {}),
+    }
+    # Session reminders to the patient and the clinician, hours before the start.
+    SESSION_REMINDER_HOURS = _env_json("SESSION_REMINDER_HOURS", [24, 1])
+
+    # Email (telehealth.mail). The SMTP server, `smtp://[user:pass@]host:port` (`smtps://` for
+    # TLS from the start, `smtp+starttls://` to require STARTTLS); unset, no email is sent at
+    # all. The sender; how long one SMTP conversation may take; the waits before each retry of a
+    # failed email (a JSON list of seconds: after the last, it is failed for good).
+    SMTP_URL = os.environ.get("SMTP_URL") or None
+    MAIL_FROM = os.environ.get("MAIL_FROM", "Telehealth <no-reply@localhost>")
+    SMTP_TIMEOUT_SECONDS = _env_float("SMTP_TIMEOUT_SECONDS", 10)
+    MAIL_RETRY_DELAYS_SECONDS: list[float] = _env_json(
+        "MAIL_RETRY_DELAYS_SECONDS", [30, 120, 600, 3600, 21600]
+    )
+    # Where people open the app: links in emails (`{PUBLIC_URL}/alerts/{id}`, activation).
+    PUBLIC_URL = os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000").rstrip("/")
+    # Whether POST /clinicians and POST /patients answer with the new account's invitation token
+    # (development and test: the demo and the tests activate with it). Production emails it to
+    # the invited person instead, so nobody else can activate their account.
+    RETURN_INVITATION_TOKEN = _env_bool("RETURN_INVITATION_TOKEN", True)
+
+    # Webhooks (telehealth.webhooks). How long one POST may wait for the connection and for the
+    # answer (each); the waits before each retry, a JSON list of seconds (unset: the default
+    # schedule, 5 s up to 10 h, about 28 h in all; production refuses one under 24 h); whether
+    # a webhook may be plain http and reach loopback addresses (development and test: a receiver
+    # on this machine; never in production, where only https to public addresses is sent).
+    WEBHOOK_TIMEOUT_SECONDS = _env_float("WEBHOOK_TIMEOUT_SECONDS", 10)
+    WEBHOOK_RETRY_DELAYS_SECONDS: list[float] | None = _env_json(
+        "WEBHOOK_RETRY_DELAYS_SECONDS", None
+    )
+    WEBHOOK_ALLOW_LOOPBACK = True
+
     @property
     def RATELIMIT_STORAGE_URI(self) -> str:  # noqa: N802 - Flask reads upper-case settings
         return self.REDIS_URL or "memory://"
@@ -135,6 +206,44 @@ class Config:
         """Refuse settings that would be unsafe or clinically meaningless."""
         if not 1 <= self.PCL5_CUTOFF <= 80:
             raise RuntimeError("PCL5_CUTOFF must be a PCL-5 total, 1-80 (published: 31-33)")
+        delays = self.MAIL_RETRY_DELAYS_SECONDS
+        if (
+            not isinstance(delays, list)
+            or not delays
+            or not all(
+                isinstance(delay, int | float) and not isinstance(delay, bool) and delay > 0
+                for delay in delays
+            )
+        ):
+            raise RuntimeError("MAIL_RETRY_DELAYS_SECONDS must be a JSON list of positive seconds")
+        if not self.SMTP_TIMEOUT_SECONDS > 0:
+            raise RuntimeError("SMTP_TIMEOUT_SECONDS must be positive")
+        if self.SMTP_URL is not None:
+            from telehealth.mail.sender import SmtpSettings
+
+            SmtpSettings.from_url(self.SMTP_URL)  # RuntimeError when it cannot be used
+        if not 1 <= self.WORKER_TICK_SECONDS <= 60:
+            raise RuntimeError("WORKER_TICK_SECONDS must be from 1 to 60")
+        kinds = {"suicidal_ideation", "adverse_event", "checkpoint_overdue", "vital_sign",
+                 "severe_score", "deterioration", "missed_checkins"}  # fmt: skip
+        windows = self.ALERT_ESCALATION_MINUTES
+        if set(windows) - kinds or not all(
+            isinstance(m, int | float) and m > 0 for m in windows.values()
+        ):
+            raise RuntimeError("ALERT_ESCALATION_MINUTES must map alert kinds to positive minutes")
+        if not 0 < self.WEBHOOK_TIMEOUT_SECONDS <= 30:
+            # A send must end well within the worker's claim on the delivery (60 s).
+            raise RuntimeError("WEBHOOK_TIMEOUT_SECONDS must be more than 0 and at most 30")
+        webhook_delays = self.WEBHOOK_RETRY_DELAYS_SECONDS
+        if webhook_delays is not None and (
+            not isinstance(webhook_delays, list)
+            or not webhook_delays
+            or not all(
+                isinstance(delay, int | float) and not isinstance(delay, bool) and delay >= 0
+                for delay in webhook_delays
+            )
+        ):
+            raise RuntimeError("WEBHOOK_RETRY_DELAYS_SECONDS must be a JSON list of seconds")
 
 
 class DevelopmentConfig(Config):
@@ -157,6 +266,8 @@ class TestConfig(Config):
 
 class ProductionConfig(Config):
     ENV_NAME = "production"
+    RETURN_INVITATION_TOKEN = False
+    WEBHOOK_ALLOW_LOOPBACK = False
 
     def validate(self) -> None:
         super().validate()
@@ -168,6 +279,29 @@ class ProductionConfig(Config):
                 )
         if self.DATABASE_URL.startswith("sqlite"):
             raise RuntimeError("DATABASE_URL must point at PostgreSQL in production")
+        # Invitations reach people only by email in production: nobody may be left without one.
+        if self.RETURN_INVITATION_TOKEN:
+            raise RuntimeError("RETURN_INVITATION_TOKEN must be off in production")
+        if not self.SMTP_URL:
+            raise RuntimeError("SMTP_URL must be set in production (invitations go by email)")
+        from telehealth.mail.sender import SmtpSettings, mail_from_address
+
+        smtp = SmtpSettings.from_url(self.SMTP_URL)
+        if smtp.password and smtp.security == "plain" and smtp.host not in LOOPBACK_HOSTS:
+            raise RuntimeError(
+                "SMTP_URL sends a password in clear text: use smtp+starttls:// or smtps://"
+            )
+        address = mail_from_address(self.MAIL_FROM)
+        if address is None or address.rpartition("@")[2] in {"localhost", "localhost.localdomain"}:
+            raise RuntimeError("MAIL_FROM must be set to the clinic's sender address in production")
+        # Webhooks reach only https on public addresses, and keep trying for a day (contract).
+        if self.WEBHOOK_ALLOW_LOOPBACK:
+            raise RuntimeError("WEBHOOK_ALLOW_LOOPBACK must be off in production")
+        if (
+            self.WEBHOOK_RETRY_DELAYS_SECONDS is not None
+            and sum(self.WEBHOOK_RETRY_DELAYS_SECONDS) < 24 * 3600
+        ):
+            raise RuntimeError("WEBHOOK_RETRY_DELAYS_SECONDS must add up to at least 24 hours")
 
 
 CONFIGS: dict[str, type[Config]] = {

@@ -35,7 +35,8 @@ def create_app(config: Config | str | None = None) -> Flask:
 
 
 def register_extensions(app: Flask) -> None:
-    import telehealth.models  # noqa: F401 - every mapper configured before the first request
+    import telehealth.models
+    import telehealth.worker.tasks  # noqa: F401 - committed outbox events reach the queue
     from telehealth.guards import register_request_guards
     from telehealth.observability import register_observability
     from telehealth.openapi import OperationDocs
@@ -75,8 +76,10 @@ def register_blueprints(app: Flask) -> None:
     from telehealth.instruments.routes import blp as instruments
     from telehealth.monitoring.routes import blp as monitoring
     from telehealth.observability import health
+    from telehealth.outbound.routes import blp as inbox
     from telehealth.patients.routes import blp as patients
     from telehealth.sessions.routes import blp as sessions
+    from telehealth.webhooks.routes import blp as webhooks
 
     for blueprint in (
         health,
@@ -90,6 +93,8 @@ def register_blueprints(app: Flask) -> None:
         alerts,
         audit,
         export,
+        inbox,
+        webhooks,
     ):
         api.register_blueprint(blueprint)
 

@@ -17,6 +17,7 @@ from telehealth.errors import ApiError
 from telehealth.extensions import db
 from telehealth.idempotency import purge_expired
 from telehealth.patients import service as patients
+from telehealth.worker.cli import serve, worker
 
 
 @click.command("create-admin")
@@ -133,4 +134,4 @@ def check_care_teams() -> None:
     raise SystemExit(1)
 
 
-commands = [create_admin, demo_data, purge_idempotency_keys, audit, care_teams]
+commands = [create_admin, demo_data, purge_idempotency_keys, audit, care_teams, worker, serve]

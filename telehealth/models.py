@@ -1,5 +1,8 @@
 """Every model, imported once so that `Base.metadata` knows every table (migrations, tests)."""
 
+# Channels register themselves with the outbound registry on import: email (telehealth.mail).
+import telehealth.mail.channel
+import telehealth.webhooks.channel  # noqa: F401 - and webhooks (telehealth.webhooks)
 from telehealth.accounts.models import Invitation, Role, User
 from telehealth.alerts.models import SafetyAlert
 from telehealth.audit.models import AuditEvent
@@ -7,24 +10,31 @@ from telehealth.auth.models import TokenFamily
 from telehealth.checkins.models import InstrumentScore, MoodCheckIn
 from telehealth.idempotency import IdempotencyRecord
 from telehealth.monitoring.models import AdverseEvent, MonitoringNote, NoteAmendment
+from telehealth.outbound.models import Delivery, Notification, OutboxEvent
 from telehealth.patients.models import CareTeamMember, Patient
-from telehealth.sessions.models import SessionTransition, TreatmentSession
+from telehealth.sessions.models import SessionReminder, SessionTransition, TreatmentSession
+from telehealth.webhooks.models import WebhookEndpoint
 
 __all__ = [
     "AdverseEvent",
     "AuditEvent",
     "CareTeamMember",
+    "Delivery",
     "IdempotencyRecord",
     "InstrumentScore",
     "Invitation",
     "MonitoringNote",
     "MoodCheckIn",
     "NoteAmendment",
+    "Notification",
+    "OutboxEvent",
     "Patient",
     "Role",
     "SafetyAlert",
+    "SessionReminder",
     "SessionTransition",
     "TokenFamily",
     "TreatmentSession",
     "User",
+    "WebhookEndpoint",
 ]

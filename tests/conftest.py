@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+
+# Tasks queue in memory, drained by the tests that want them run; set before the queue exists.
+os.environ.setdefault("TASK_QUEUE_URL", "memory://")
+
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime

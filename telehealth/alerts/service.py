@@ -16,6 +16,8 @@ from telehealth.alerts.models import AlertKind, AlertStatus, SafetyAlert
 from telehealth.db import new_id, table_of, utcnow
 from telehealth.errors import Conflict, NotFound
 from telehealth.monitoring.models import Checkpoint
+from telehealth.outbound.events import care_teams, emit
+from telehealth.outbound.models import EventType
 from telehealth.pagination import GroupedList, Page, SortKey, keyset_page
 from telehealth.patients.service import (
     require_visible_patient,
@@ -88,11 +90,12 @@ INSERT_ONCE_RETURNING = {
 
 
 def raise_alert(session: Session, trigger: Trigger) -> SafetyAlert:
-    """The trigger's alert: the row the INSERT made, or, when another request's row won,
-    that row."""
+    """The trigger's alert: the row the INSERT made (announced to the care team), or, when
+    another request's row won, that row."""
     dialect = session.get_bind().dialect.name
     created = session.scalars(INSERT_ONCE_RETURNING[dialect], [trigger.row()]).one_or_none()
     if created is not None:
+        announce_raised(session, [created])
         return created
     return session.scalars(
         select(SafetyAlert).where(
@@ -104,11 +107,48 @@ def raise_alert(session: Session, trigger: Trigger) -> SafetyAlert:
     ).one()
 
 
-def raise_alerts(session: Session, pending: list[Trigger]) -> None:
-    """Each trigger's alert, where it has none yet, in one statement; nothing read back."""
-    if pending:
-        dialect = session.get_bind().dialect.name
-        session.execute(INSERT_ONCE[dialect], [trigger.row() for trigger in pending])
+def raise_alerts(session: Session, pending: list[Trigger]) -> list[SafetyAlert]:
+    """Each trigger's alert, where it has none yet, in one statement; the alerts it made,
+    announced to their care teams."""
+    if not pending:
+        return []
+    dialect = session.get_bind().dialect.name
+    created = list(session.scalars(INSERT_ONCE_RETURNING[dialect], [t.row() for t in pending]))
+    announce_raised(session, created)
+    return created
+
+
+def event_data(alert: SafetyAlert) -> dict[str, Any]:
+    """What an alert's events carry: identifiers and codes, never its reason or source text."""
+    return {
+        "alert_id": alert.id,
+        "patient_id": alert.patient_id,
+        "kind": alert.kind,
+        "priority": alert.priority,
+        "escalation_level": alert.escalation_level,
+        "session_id": alert.session_id,
+        "source_type": alert.source_type,
+        "source_id": alert.source_id,
+    }
+
+
+def announce_raised(session: Session, alerts: list[SafetyAlert]) -> None:
+    """`alert.raised` for each new alert, to every active clinician of its care team (and
+    `checkpoint.overdue` for the clinic's systems, for an overdue checkpoint)."""
+    teams = care_teams(session, {alert.patient_id for alert in alerts})
+    for alert in alerts:
+        emit(session, EventType.ALERT_RAISED, event_data(alert), teams.get(alert.patient_id, []))
+        if alert.kind is AlertKind.CHECKPOINT_OVERDUE:
+            emit(
+                session,
+                EventType.CHECKPOINT_OVERDUE,
+                {
+                    "patient_id": alert.patient_id,
+                    "session_id": alert.session_id,
+                    "checkpoint": alert.checkpoint,
+                    "alert_id": alert.id,
+                },
+            )
 
 
 #: A page of alerts: every column, read as rows.
@@ -182,4 +222,7 @@ def acknowledge(
     alert.acknowledged_at = utcnow()
     alert.note = note
     session.flush()
+    # The clinic's systems hear it (a pager can stand down); escalation stops, since it only
+    # ever takes open alerts.
+    emit(session, EventType.ALERT_ACKNOWLEDGED, {**event_data(alert), "acknowledged_by": actor.id})
     return alert

@@ -18,6 +18,8 @@ from telehealth.checkins.models import InstrumentScore, MoodCheckIn, score_resul
 from telehealth.db import driver_rows, new_id, table_of, utcnow
 from telehealth.errors import NotFound, UnprocessableEntity
 from telehealth.instruments.definitions import INSTRUMENTS, PHQ9_SELF_HARM_ITEM
+from telehealth.outbound.events import emit
+from telehealth.outbound.models import EventType
 from telehealth.pagination import Page, SortKey, keyset_page
 from telehealth.patients.service import visible_patient_ids
 from telehealth.schemas import Beside
@@ -80,6 +82,11 @@ def submit(session: Session, patient: User, data: dict[str, Any]) -> Beside:
     if checkin.scores:
         session.execute(INSERT_SCORE, [_columns(score) for score in checkin.scores])
     alerts = _raise_alerts(session, checkin, answers)
+    emit(
+        session,
+        EventType.CHECKIN_SUBMITTED,
+        {"checkin_id": checkin.id, "patient_id": patient.id, "session_id": checkin.session_id},
+    )
     suicidal = any(alert.kind is AlertKind.SUICIDAL_IDEATION for alert in alerts)
     crisis_message = settings["CRISIS_MESSAGE"] if suicidal else None
     return Beside(checkin, alerts=alerts, crisis_message=crisis_message)

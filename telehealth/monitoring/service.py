@@ -175,15 +175,23 @@ CHECKPOINT_SOURCE = AlertSource.SESSION
 
 
 def raise_overdue_checkpoint_alerts(session: Session, actor: User) -> None:
-    """Raise a `checkpoint_overdue` alert for each overdue checkpoint of the actor's patients'
-    recent sessions (an admin's: every patient's). There is no background worker: this runs
-    whenever alerts are listed: the recent sessions, their checkpoint notes, then one INSERT of
-    the overdue checkpoints' alerts that skips those raised already."""
+    """Overdue checkpoints of the actor's patients' recent sessions (an admin's: every
+    patient's), raised before their alerts are listed. The worker raises them as they fall due
+    (`telehealth.worker.checks`); this keeps the list right even when no worker has run."""
+    raise_overdue_checkpoint_alerts_among(session, visible_sessions(actor))
+
+
+def raise_overdue_checkpoint_alerts_among(
+    session: Session, sessions: Select[TreatmentSession]
+) -> None:
+    """Raise a `checkpoint_overdue` alert for each overdue checkpoint of the recent sessions
+    among `sessions`: the sessions, their checkpoint notes, then one INSERT of the overdue
+    checkpoints' alerts that skips those raised already."""
     now, config = utcnow(), current_app.config
     early = timedelta(minutes=config["SESSION_EARLY_START_MINUTES"])
     recent = list(
         session.scalars(
-            visible_sessions(actor).where(
+            sessions.where(
                 TreatmentSession.status.not_in(CLOSED_WITHOUT_TREATMENT),
                 TreatmentSession.scheduled_start >= now - OVERDUE_SWEEP_WINDOW,
                 TreatmentSession.scheduled_start <= now + early,

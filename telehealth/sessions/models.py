@@ -120,3 +120,15 @@ class SessionTransition(Base):
     reason: Mapped[str | None] = mapped_column(String(500))
 
     session: Mapped[TreatmentSession] = relationship(back_populates="transitions")
+
+
+class SessionReminder(Base):
+    """A reminder sent (once) for a session, `hours_before` its start."""
+
+    __tablename__ = "session_reminders"
+
+    session_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("treatment_sessions.id", ondelete="CASCADE"), primary_key=True
+    )
+    hours_before: Mapped[int] = mapped_column(primary_key=True)
+    sent_at: Mapped[datetime] = mapped_column(default=utcnow)

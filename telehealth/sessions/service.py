@@ -17,6 +17,8 @@ from telehealth.db import plain_rows, table_of, utcnow
 from telehealth.errors import Conflict, NotFound, UnprocessableEntity
 from telehealth.etags import require_if_match
 from telehealth.monitoring.models import Checkpoint, MonitoringNote
+from telehealth.outbound.events import emit
+from telehealth.outbound.models import EventType
 from telehealth.pagination import GroupedList, Page, SortKey
 from telehealth.patients.models import Patient
 from telehealth.patients.service import (
@@ -180,7 +182,24 @@ def schedule(
     )
     session.add(booked)
     session.flush()
+    announce(session, booked, EventType.SESSION_SCHEDULED)
     return booked
+
+
+def announce(session: Session, treatment: TreatmentSession, type_: EventType) -> None:
+    """Tell the clinic's systems (webhooks) that a session was booked or changed: its ids and
+    status only."""
+    emit(
+        session,
+        type_,
+        {
+            "session_id": treatment.id,
+            "patient_id": treatment.patient_id,
+            "clinician_id": treatment.clinician_id,
+            "status": treatment.status,
+            "scheduled_start": treatment.scheduled_start,
+        },
+    )
 
 
 def update(
@@ -215,6 +234,7 @@ def update(
     )
     current.updated_at = utcnow()
     session.flush()
+    announce(session, current, EventType.SESSION_CHANGED)
     return current
 
 
@@ -255,6 +275,7 @@ def move(
     )
     current.updated_at = utcnow()
     session.flush()
+    announce(session, current, EventType.SESSION_CHANGED)
     return current
 
 
@@ -350,6 +371,7 @@ def record_medication_taken(
     current.medication_recorded_by_id = actor.id
     current.updated_at = now
     session.flush()
+    announce(session, current, EventType.SESSION_CHANGED)
     return current
 
 

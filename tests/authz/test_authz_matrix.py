@@ -58,6 +58,7 @@ from tests.factories import PASSWORD, Actor, make_user, sign_in
 from tests.record_rights.rights_helpers import API, Records, make_records, random_id
 from tests.record_rights.test_phi_routes_audited import (
     URL_ARGS,
+    WEBHOOK_BODY,
     add_lone_clinician,
     etag,
     invitation_token,
@@ -73,6 +74,7 @@ P = f"{API}/patients/<uuid:patient_id>"
 S = f"{API}/sessions/<uuid:session_id>"
 N = f"{API}/notes/<uuid:note_id>"
 CARE_TEAM_MEMBER = f"{P}/care-team/<uuid:clinician_id>"
+W = f"{API}/webhooks/<uuid:webhook_id>"
 
 # The oracle: api-contract.md, Resources. "care team" and "the patient" are scoped: a clinician
 # reaches the patients of their care teams, a patient their own record, an admin every record
@@ -84,6 +86,7 @@ POLICY: dict[tuple[str, str], Access] = {
     ("POST", f"{API}/auth/refresh"): ANY_USER,  # with the caller's refresh token as bearer
     ("POST", f"{API}/auth/logout"): ANY_USER,
     ("GET", f"{API}/me"): ANY_USER,
+    ("GET", f"{API}/me/notifications"): ANY_USER,  # always the caller's own inbox
     ("GET", f"{API}/instruments"): ANY_USER,
     # Accounts.
     ("POST", f"{API}/clinicians"): allow(ADMIN),
@@ -126,6 +129,12 @@ POLICY: dict[tuple[str, str], Access] = {
     ("GET", N): allow(CLINICIAN, PATIENT, scoped=True),
     ("POST", f"{N}/sign"): allow(CLINICIAN, scoped=True),
     ("POST", f"{N}/amendments"): allow(CLINICIAN, scoped=True),
+    # Webhooks: the clinic's systems, configured by admins.
+    ("POST", f"{API}/webhooks"): allow(ADMIN),
+    ("GET", f"{API}/webhooks"): allow(ADMIN),
+    ("DELETE", W): allow(ADMIN),
+    ("GET", f"{W}/deliveries"): allow(ADMIN),
+    ("POST", f"{W}/deliveries/<uuid:delivery_id>/retry"): allow(ADMIN),
     # Operations and documentation.
     ("GET", "/healthz"): PUBLIC,
     ("GET", "/readyz"): PUBLIC,
@@ -137,6 +146,9 @@ POLICY: dict[tuple[str, str], Access] = {
 # Rules of the map that are no route of the service, with the reason.
 OUTSIDE_MATRIX: dict[tuple[str, str], str] = {
     ("GET", "/static/<path:filename>"): "Flask's built-in static route; the app has no files",
+    ("POST", f"{API}/me/notifications/<uuid:notification_id>/read"): "a user's own inbox entry, "
+    "owned by a user rather than a patient record: tests/outbound/test_inbox.py checks that "
+    "every other user's entry is 404 and an anonymous call 401",
 }
 
 # --- the world --------------------------------------------------------------------------------
@@ -310,6 +322,7 @@ REQUESTS: dict[str, Request] = {
     "monitoring.add_note": Request(lambda c: {"observed_at": minute_ago(), "text": "Resting."}),
     "monitoring.sign_note": Request(fixed({})),
     "monitoring.amend_note": Request(fixed({"text": "Resting quietly.", "reason": "Precise."})),
+    "webhooks.create_webhook": Request(fixed(WEBHOOK_BODY)),
 }
 
 # --- the map ----------------------------------------------------------------------------------

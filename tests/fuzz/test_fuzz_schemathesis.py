@@ -48,6 +48,7 @@ from telehealth.accounts.models import Role
 from tests.conftest import World
 from tests.factories import Actor, sign_in
 from tests.fuzz.fuzz_figures import SENT
+from tests.webhooks.helpers import make_delivery, make_webhook, resolver
 
 #: Random cases per operation and actor (the examples and coverage phases add their own);
 #: `FUZZ_EXAMPLES=<n>` for a longer run.
@@ -118,6 +119,13 @@ class Records:
         return pool[index] if index < len(pool) else value
 
 
+@pytest.fixture(autouse=True)
+def no_dns(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Webhook URLs the fuzzer draws are judged without asking DNS (IP literals and localhost
+    only; other names do not resolve), so the same URL always gets the same answer."""
+    monkeypatch.setattr("telehealth.webhooks.urls.getaddrinfo", resolver())
+
+
 def _post(client: FlaskClient, actor: Actor, url: str, body: dict[str, Any]) -> dict[str, Any]:
     response = client.post(url, json=body, headers=actor.headers)
     assert response.status_code in (200, 201), response.get_json()
@@ -158,6 +166,9 @@ def fuzz_records(client: FlaskClient, world: World) -> Records:
         },
     )
     clinicians = [world.clinician.id, world.other_clinician.id, world.lone_clinician.id]
+    # A webhook to a loopback port nobody listens on, with a delivery: the worker does not
+    # run in tests, so nothing is sent, whatever the fuzzer registers or retries.
+    webhook_id, _ = make_webhook(client.application, "http://127.0.0.1:9/hook")
     return Records(
         {
             "patient_id": [world.patient.id, world.other_patient.id],
@@ -168,6 +179,8 @@ def fuzz_records(client: FlaskClient, world: World) -> Records:
             "note_id": [note["id"]],
             "checkin_id": [checkin["id"]],
             "alert_id": [alert["id"] for alert in checkin["alerts"]],
+            "webhook_id": [str(webhook_id)],
+            "delivery_id": [make_delivery(client.application, webhook_id)],
         }
     )
 
@@ -209,6 +222,8 @@ UNSTATEABLE_RULES: dict[str, set[str]] = {
     "POST /api/v1/sessions/{session_id}/notes": {"vitals.systolic", "checkpoint"},
     # One of the patient's own sessions; an Idempotency-Key used before for another body.
     "POST /api/v1/checkins": {"session_id", "Idempotency-Key"},
+    # An http(s) URL whose host resolves to addresses webhooks may reach (SSRF rules).
+    "POST /api/v1/webhooks": {"url"},
 }
 
 

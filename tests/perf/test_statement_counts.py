@@ -62,6 +62,14 @@ from telehealth.db import new_id, utcnow
 from telehealth.extensions import db
 from telehealth.instruments.definitions import INSTRUMENTS
 from telehealth.monitoring.models import AdverseEvent, MonitoringNote, NoteAmendment, Severity
+from telehealth.outbound.models import (
+    Channel,
+    Delivery,
+    DeliveryStatus,
+    EventType,
+    Notification,
+    OutboxEvent,
+)
 from telehealth.pagination import MAX_LIMIT
 from telehealth.patients.models import CareTeamMember, Patient
 from telehealth.sessions.models import (
@@ -70,6 +78,7 @@ from telehealth.sessions.models import (
     SessionTransition,
     TreatmentSession,
 )
+from telehealth.webhooks.models import WebhookEndpoint
 from tests.checkins.checkin_helpers import (
     IDEMPOTENCY_KEY,
     PHQ9_ITEM9_ONE,
@@ -219,6 +228,63 @@ def seed_clinicians(app: Flask, world: Any) -> dict[str, str]:
     with seeding(app) as session:
         session.execute(insert(User), rows)
     return {}
+
+
+def seed_notifications(app: Flask, world: Any) -> dict[str, str]:
+    """World.clinician's inbox: one event, and an entry for each of SEEDED events."""
+    now = utcnow()
+    events = [
+        {"id": new_id(), "type": EventType.ALERT_RAISED, "data": {}, "recipients": [],
+         "created_at": now, "fanned_out_at": now}
+        for _ in range(SEEDED)
+    ]  # fmt: skip
+    entries = [
+        {"id": new_id(), "user_id": world.clinician.user.id, "event_id": event["id"],
+         "kind": EventType.ALERT_RAISED, "title": "Safety alert to review", "body": "Open it.",
+         "created_at": now - timedelta(seconds=i)}
+        for i, event in enumerate(events)
+    ]  # fmt: skip
+    with seeding(app) as session:
+        session.execute(insert(OutboxEvent), events)
+        session.execute(insert(Notification), entries)
+    return {}
+
+
+def seed_webhooks(app: Flask, world: Any) -> dict[str, str]:
+    now = utcnow()
+    rows = [
+        {"id": new_id(), "url": f"https://hooks.example.org/{i}", "events": ["*"],
+         "secret": "whsec_c2VjcmV0", "created_at": now - timedelta(seconds=i)}
+        for i in range(SEEDED)
+    ]  # fmt: skip
+    with seeding(app) as session:
+        session.execute(insert(WebhookEndpoint), rows)
+    return {}
+
+
+def seed_webhook_deliveries(app: Flask, world: Any) -> dict[str, str]:
+    """One webhook, and a delivery to it of each of SEEDED events."""
+    now, webhook_id = utcnow(), new_id()
+    events = [
+        {"id": new_id(), "type": EventType.ALERT_RAISED, "data": {}, "recipients": [],
+         "created_at": now, "fanned_out_at": now}
+        for _ in range(SEEDED)
+    ]  # fmt: skip
+    deliveries = [
+        {"id": new_id(), "event_id": event["id"], "channel": Channel.WEBHOOK,
+         "target_id": webhook_id, "status": DeliveryStatus.PENDING, "attempts": 0,
+         "next_attempt_at": now, "created_at": now - timedelta(seconds=i)}
+        for i, event in enumerate(events)
+    ]  # fmt: skip
+    with seeding(app) as session:
+        session.execute(
+            insert(WebhookEndpoint),
+            [{"id": webhook_id, "url": "https://hooks.example.org/", "events": ["*"],
+              "secret": "whsec_c2VjcmV0", "created_at": now}],
+        )  # fmt: skip
+        session.execute(insert(OutboxEvent), events)
+        session.execute(insert(Delivery), deliveries)
+    return {"webhook_id": str(webhook_id)}
 
 
 def seed_patients(app: Flask, world: Any) -> dict[str, str]:
@@ -495,6 +561,14 @@ LIST_BUDGETS: dict[str, ListCase] = {
     f"{P}/access-log": ListCase("patient", seed_audit_events, audited(4)),
     # auth 1 + events page 1 + actor names 1.
     f"{API}/audit": ListCase("admin", seed_audit_trail, audited(3)),
+    # auth 1 + the caller's inbox page 1. Not audited: the caller's own notices.
+    f"{API}/me/notifications": ListCase("clinician", seed_notifications, unaudited(2)),
+    # auth 1 + endpoints page 1.
+    f"{API}/webhooks": ListCase("admin", seed_webhooks, audited(2)),
+    # auth 1 + the webhook (not deleted) 1 + deliveries JOIN outbox_events page 1.
+    f"{API}/webhooks/<uuid:webhook_id>/deliveries": ListCase(
+        "admin", seed_webhook_deliveries, audited(3)
+    ),
 }
 
 
@@ -693,11 +767,13 @@ ROUTE_BUDGETS: dict[str, RouteCase] = {
     "GET /me": RouteCase(me, 200, unaudited(1)),
     # auth 1 + claim the key (INSERT … ON CONFLICT DO NOTHING RETURNING) 1 + check-in INSERT 1
     # + score INSERT 1 + deterioration check: the baselines of every instrument answered, the
-    # first session's start in a subquery 1 + the key's response (UPDATE) 1.
-    "POST /checkins (PHQ-9, Idempotency-Key, no alert)": RouteCase(submit_mild, 201, audited(6)),
-    # The same + the alert: INSERT … ON CONFLICT DO NOTHING RETURNING the new row 1.
+    # first session's start in a subquery 1 + the `checkin.submitted` event (outbox) 1 + the
+    # key's response (UPDATE) 1.
+    "POST /checkins (PHQ-9, Idempotency-Key, no alert)": RouteCase(submit_mild, 201, audited(7)),
+    # The same + the alert: INSERT … ON CONFLICT DO NOTHING RETURNING the new row 1 + its care
+    # team, who are told (`alert.raised`, in the same outbox INSERT as the other event) 1.
     "POST /checkins (PHQ-9 item 9: suicidal-ideation alert)": RouteCase(
-        submit_item9, 201, audited(7)
+        submit_item9, 201, audited(9)
     ),
     # auth 1 + claim the key (taken) 1 + the first answer (SELECT) 1.
     "POST /checkins (replayed Idempotency-Key)": RouteCase(resubmit, 201, audited(3)),
@@ -710,16 +786,16 @@ ROUTE_BUDGETS: dict[str, RouteCase] = {
     "GET /patients/{id}": RouteCase(read_patient, 200, audited(3)),
     # auth 1 + the patient, locked (care-team scoped) 1 + its care team (selectin) 1
     # + the clinician's row, locked (SELECT users.id FOR UPDATE) 1 + overlap check 1
-    # + session INSERT 1.
-    "POST /sessions": RouteCase(schedule, 201, audited(6)),
+    # + session INSERT 1 + the `session.scheduled` event (outbox) 1.
+    "POST /sessions": RouteCase(schedule, 201, audited(7)),
     # auth 1 + the session (JOIN patients, users) 1 + transitions (selectin) 1.
     "GET /sessions/{id}": RouteCase(read_session, 200, audited(3)),
     # auth 1 + the session 1 + transitions 1 + note INSERT 1.
     "POST /sessions/{id}/notes": RouteCase(add_note, 201, audited(4)),
     # auth 1 + the note 1 + adverse event (selectin) 1 + amendments (selectin) 1.
     "GET /notes/{id}": RouteCase(read_note, 200, audited(4)),
-    # auth 1 + the alert, locked 1 + UPDATE 1.
-    "POST /alerts/{id}/acknowledge": RouteCase(acknowledge, 200, audited(3)),
+    # auth 1 + the alert, locked 1 + UPDATE 1 + the `alert.acknowledged` event (outbox) 1.
+    "POST /alerts/{id}/acknowledge": RouteCase(acknowledge, 200, audited(4)),
     # auth 1 + sweep: recent sessions 1 + their checkpoint notes 1 + the 3 overdue checkpoints'
     # alerts, one INSERT … ON CONFLICT DO NOTHING (all exist already) 1 + alerts page 1.
     "GET /alerts (a recent session, 3 checkpoints overdue)": RouteCase(

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from telehealth.audit.models import AuditEvent
 from telehealth.extensions import db
 from tests.factories import Actor, sign_in
+from tests.webhooks.helpers import make_delivery, make_webhook
 
 API = "/api/v1"
 AUDIT = f"{API}/audit"
@@ -69,6 +70,9 @@ class Records:
     note_id: str
     checkin_id: str
     alert_id: str
+    #: A webhook endpoint (pointing at a loopback port nobody listens on) and a delivery of it.
+    webhook_id: str = ""
+    delivery_id: str = ""
 
 
 def schedule_session(
@@ -120,12 +124,17 @@ def submit_checkin(
 
 def make_records(client: FlaskClient, clinician: Actor, patient: Actor) -> Records:
     """A session (scheduled by `clinician`), a note on it, and a check-in of `patient` severe
-    enough to raise an alert."""
+    enough to raise an alert; and a webhook with a delivery (the admins' routes)."""
     session_id = schedule_session(client, clinician, patient)
     note_id = add_note(client, clinician, session_id)
     checkin = submit_checkin(client, patient, instruments={"GAD-7": SEVERE_GAD7})
     [alert] = checkin["alerts"]
-    return Records(session_id, note_id, str(checkin["id"]), str(alert["id"]))
+    app = client.application
+    webhook_id, _ = make_webhook(app, "http://127.0.0.1:9/hook")
+    delivery_id = make_delivery(app, webhook_id)
+    return Records(
+        session_id, note_id, str(checkin["id"]), str(alert["id"]), str(webhook_id), delivery_id
+    )
 
 
 # --- reading lists ----------------------------------------------------------------------------

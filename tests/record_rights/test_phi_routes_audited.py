@@ -44,6 +44,9 @@ PREFIX = f"{API}/"
 NOT_PHI: dict[tuple[str, str], str] = {
     # The caller's own account (name, email, role): nothing of any patient's record.
     (f"{API}/me", "GET"): "own account",
+    # The caller's own inbox: notices with identifiers and the kind of alert, no record content.
+    (f"{API}/me/notifications", "GET"): "own notices",
+    (f"{API}/me/notifications/<uuid:notification_id>/read", "POST"): "own notices",
     # Questionnaire definitions (item text, ranges, bands): the same for everyone.
     (f"{API}/instruments", "GET"): "reference data",
     # The admins' list of clinician accounts: staff, not patients.
@@ -150,7 +153,13 @@ URL_ARGS: dict[str, Callable[[World], str]] = {
     "alert_id": lambda w: w.records.alert_id,
     "clinician_id": lambda w: w.actor("lone_clinician").id,
     "user_id": lambda w: w.actor("lone_clinician").id,
+    "webhook_id": lambda w: w.records.webhook_id,
+    "delivery_id": lambda w: w.records.delivery_id,
 }
+
+
+# A webhook to a loopback port nobody listens on (nothing is sent in tests anyway).
+WEBHOOK_BODY = {"url": "http://127.0.0.1:9/hook", "events": ["*"]}
 
 
 def minute_ago() -> str:
@@ -262,6 +271,11 @@ ALLOWED: dict[str, Callable[[World], Call]] = {
         {"notes": "Bring water."},
         headers=etag(w, f"{API}/sessions/{w.records.session_id}"),
     ),
+    "webhooks.create_webhook": lambda w: Call("admin", WEBHOOK_BODY),
+    "webhooks.list_webhooks": lambda w: Call("admin"),
+    "webhooks.delete_webhook": lambda w: Call("admin"),
+    "webhooks.list_webhook_deliveries": lambda w: Call("admin"),
+    "webhooks.retry_webhook_delivery": lambda w: Call("admin"),
 }
 
 
@@ -324,6 +338,11 @@ REFUSED: dict[str, Callable[[World], Call]] = {
         headers=etag(w, f"{API}/sessions/{w.records.session_id}"),
         status=404,
     ),
+    "webhooks.create_webhook": refused("clinician", 403, WEBHOOK_BODY),
+    "webhooks.list_webhooks": refused("patient", 403),
+    "webhooks.delete_webhook": refused("clinician", 403),
+    "webhooks.list_webhook_deliveries": refused("clinician", 403),
+    "webhooks.retry_webhook_delivery": refused("patient", 403),
 }
 
 

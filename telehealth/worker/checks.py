@@ -1,0 +1,119 @@
+"""The periodic checks a tick runs: the sweep for what the queue missed, escalation, overdue
+checkpoints and session reminders. Each runs in its own transaction and claims what it acts on
+with a conditional UPDATE (or a unique key), so two workers never do the same thing twice."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
+
+from telehealth.alerts.models import AlertKind, AlertStatus, SafetyAlert
+from telehealth.alerts.service import event_data
+from telehealth.db import utcnow
+from telehealth.extensions import db
+from telehealth.outbound.events import admins, care_teams, emit
+from telehealth.outbound.models import Delivery, DeliveryStatus, EventType, OutboxEvent
+
+log = logging.getLogger(__name__)
+
+#: How many rows of each kind one tick hands to the queue at most (a backlog takes more ticks).
+SWEEP_BATCH = 500
+#: An event younger than this is left to the hand-over at commit.
+SWEEP_GRACE = timedelta(seconds=2)
+
+
+def run_checks() -> None:
+    from telehealth.worker.reminders import send_session_reminders
+    from telehealth.worker.tasks import deliver, dispatch, enqueue
+
+    def sweep(session: Session) -> None:
+        events, deliveries = due_work(session)
+        enqueue(dispatch, *events)
+        enqueue(deliver, *deliveries)
+
+    checks: list[Callable[[Session], object]] = [
+        escalate,
+        raise_overdue_checkpoints,
+        send_session_reminders,
+        sweep,
+    ]
+    for check in checks:
+        try:
+            with db.begin() as session:
+                check(session)
+        except Exception:
+            log.exception("periodic check %s failed; the next tick tries again", check.__name__)
+
+
+def due_work(session: Session) -> tuple[list, list]:  # type: ignore[type-arg]
+    """Events not yet fanned out, and pending deliveries whose next attempt is due and that no
+    worker holds: what the queue should have and may not."""
+    now = utcnow()
+    events = session.scalars(
+        select(OutboxEvent.id)
+        .where(OutboxEvent.fanned_out_at.is_(None), OutboxEvent.created_at <= now - SWEEP_GRACE)
+        .order_by(OutboxEvent.created_at)
+        .limit(SWEEP_BATCH)
+    ).all()
+    deliveries = session.scalars(
+        select(Delivery.id)
+        .where(
+            Delivery.status == DeliveryStatus.PENDING,
+            Delivery.next_attempt_at <= now,
+            or_(Delivery.leased_until.is_(None), Delivery.leased_until < now),
+        )
+        .order_by(Delivery.next_attempt_at)
+        .limit(SWEEP_BATCH)
+    ).all()
+    return list(events), list(deliveries)
+
+
+def escalation_windows() -> dict[AlertKind, timedelta]:
+    return {
+        AlertKind(kind): timedelta(minutes=minutes)
+        for kind, minutes in current_app.config["ALERT_ESCALATION_MINUTES"].items()
+    }
+
+
+def escalate(session: Session) -> list[SafetyAlert]:
+    """Move each open alert left unacknowledged for its kind's window up one level: level 1
+    tells every active clinician of the care team again, level 2 the clinic's admins. The
+    conditional UPDATE takes each alert at one level exactly once, however many workers run."""
+    now = utcnow()
+    escalated: list[SafetyAlert] = []
+    for kind, window in escalation_windows().items():
+        for level in (1, 2):
+            since = SafetyAlert.created_at if level == 1 else SafetyAlert.escalated_at
+            rows = session.scalars(
+                update(SafetyAlert)
+                .where(
+                    SafetyAlert.status == AlertStatus.OPEN,
+                    SafetyAlert.kind == kind,
+                    SafetyAlert.escalation_level == level - 1,
+                    since <= now - window,
+                )
+                .values(escalation_level=level, escalated_at=now, updated_at=now)
+                .returning(SafetyAlert)
+            ).all()
+            escalated.extend(rows)
+    if not escalated:
+        return []
+    teams = care_teams(session, {alert.patient_id for alert in escalated})
+    on_call = admins(session)
+    for alert in escalated:
+        who = teams.get(alert.patient_id, []) if alert.escalation_level == 1 else on_call
+        emit(session, EventType.ALERT_ESCALATED, event_data(alert), who)
+    return escalated
+
+
+def raise_overdue_checkpoints(session: Session) -> None:
+    """Overdue checkpoints of every patient's recent sessions, raised when they fall due."""
+    from telehealth.monitoring.service import raise_overdue_checkpoint_alerts_among
+    from telehealth.sessions.models import TreatmentSession
+
+    raise_overdue_checkpoint_alerts_among(session, select(TreatmentSession))
