@@ -111,6 +111,8 @@ def main() -> None:
             SECRET_KEY=secret,
             JWT_SECRET_KEY=secret,
             JWT_ACCESS_TOKEN_EXPIRES=timedelta(hours=2),
+            SMTP_URL="smtp://127.0.0.1:25",  # production requires email settings; none is sent
+            MAIL_FROM="Telehealth <no-reply@bench.example>",
         )
     )
     with app.app_context(), db.begin() as session:

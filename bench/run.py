@@ -102,6 +102,9 @@ def service_settings(manifest: dict[str, Any], options: Options, secret: str) ->
         "JWT_SECRET_KEY": secret,
         "DATABASE_URL": manifest["database_url"],
         "REDIS_URL": options.redis_url,
+        # Production requires email settings (invitations); the benchmark sends none.
+        "SMTP_URL": "smtp://127.0.0.1:25",
+        "MAIL_FROM": "Telehealth <no-reply@bench.example>",
     }
 
 

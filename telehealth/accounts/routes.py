@@ -29,7 +29,8 @@ blp = Blueprint("clinicians", __name__, url_prefix="/api/v1", description="Clini
 @blp.arguments(ClinicianIn())
 @blp.response(201, InvitedClinicianOut)
 def create_clinician(body: dict[str, str]) -> Any:
-    """Create a clinician; the answer carries a one-time invitation token."""
+    """Create a clinician, invited by email (when email is configured); outside production
+    the answer also carries the one-time invitation token."""
     invited = service.create_clinician(db.session, **body)
     audit_resource(resource_id=invited.id)
     return invited

@@ -1,6 +1,9 @@
 from __future__ import annotations
 
-from marshmallow import fields
+from typing import Any
+
+from flask import current_app
+from marshmallow import fields, missing
 
 from telehealth.accounts.models import Role
 from telehealth.pagination import PageQuery, page_schema
@@ -29,10 +32,27 @@ class ClinicianOut(StrictSchema):
     created_at = UTCDateTime(required=True)
 
 
+class InvitationToken(fields.String):
+    """A new account's one-time invitation token, written only where `RETURN_INVITATION_TOKEN`
+    is on (development and test); in production the invited person gets it by email, and the
+    answer leaves the field out."""
+
+    def __init__(self, owner: str) -> None:
+        super().__init__(
+            metadata={
+                "description": f"Shown once; the {owner} activates with it. Present only "
+                f"outside production: there the invitation is emailed to the {owner} instead."
+            }
+        )
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> Any:
+        if not current_app.config["RETURN_INVITATION_TOKEN"]:
+            return missing
+        return super()._serialize(value, attr, obj, **kwargs)
+
+
 class InvitedClinicianOut(ClinicianOut):
-    invitation_token = fields.String(
-        required=True, metadata={"description": "Shown once; the clinician activates with it."}
-    )
+    invitation_token = InvitationToken("clinician")
 
 
 class ClinicianQuery(PageQuery):

@@ -59,16 +59,32 @@ def new_user(session: Session, *, role: Role, email: str, name: str) -> User:
 
 
 def invite(session: Session, user: User) -> str:
-    """A fresh one-time token for `user`; only its hash is kept."""
-    token = secrets.token_urlsafe(32)
-    session.add(
-        Invitation(
-            user=user,
-            token_hash=_token_hash(token),
-            expires_at=utcnow() + current_app.config["INVITATION_TTL"],
-        )
-    )
+    """A fresh one-time token for `user` (only its hash is kept) and, when email is configured,
+    an invitation email: an `account.invited` event in this transaction, whose email carries a
+    token of its own, issued when it is sent (`issue_invitation`), so no token sits in the
+    outbox."""
+    token, _invitation = issue_invitation(session, user)
+    if current_app.config.get("SMTP_URL"):
+        # The outbox builds on the accounts: imported here, not above.
+        from telehealth.outbound.events import emit
+        from telehealth.outbound.models import EventType
+
+        emit(session, EventType.ACCOUNT_INVITED, {"user_id": user.id}, recipients=[user.id])
     return token
+
+
+def issue_invitation(session: Session, user: User) -> tuple[str, Invitation]:
+    """A new one-time invitation for `user`, valid for `INVITATION_TTL`: its token (shown once,
+    never stored) and its row (only the token's hash). Using any one of a user's invitations
+    ends the others (`activate`)."""
+    token = secrets.token_urlsafe(32)
+    invitation = Invitation(
+        user=user,
+        token_hash=_token_hash(token),
+        expires_at=utcnow() + current_app.config["INVITATION_TTL"],
+    )
+    session.add(invitation)
+    return token, invitation
 
 
 def create_clinician(session: Session, *, email: str, name: str) -> Invited[User]:
@@ -109,6 +125,13 @@ def activate(session: Session, *, token: str, password: str) -> User:
     user = session.get(User, user_id) if user_id is not None else None
     if user is None or not user.is_active:
         raise Unauthorized("The invitation is invalid, used or expired.")
+    # A user may hold several invitations (the answer's and each invitation email's): once one
+    # is used, none of the others may set the password again.
+    session.execute(
+        update(Invitation)
+        .where(Invitation.user_id == user.id, Invitation.used_at.is_(None))
+        .values(used_at=now)
+    )
     user.password_hash = hash_password(password)
     return user
 

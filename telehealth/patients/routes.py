@@ -34,8 +34,9 @@ blp = Blueprint("patients", __name__, url_prefix="/api/v1", description="Patient
 @blp.response(201, InvitedPatientOut, headers=ETAG_HEADER)
 def create_patient(body: dict[str, Any]) -> Any:
     """Create a patient with at least one active clinician on the care team: the creating
-    clinician, and the one `clinician_id` names (an admin must name one). Carries an invitation
-    token."""
+    clinician, and the one `clinician_id` names (an admin must name one). The patient is
+    invited by email (when email is configured); outside production the answer also carries
+    the invitation token."""
     invited = service.create_patient(db.session, me(), **body)
     audit_resource(resource_id=invited.id, patient_id=invited.id)
     return invited, {"ETag": etag_of(invited.version)}

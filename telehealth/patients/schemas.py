@@ -7,6 +7,7 @@ from typing import Any
 
 from marshmallow import ValidationError, fields, validate
 
+from telehealth.accounts.schemas import InvitationToken
 from telehealth.pagination import PageQuery, page_schema
 from telehealth.schemas import ContactSchema, EmailField, Name, StrictSchema, Text, UTCDateTime
 
@@ -78,9 +79,7 @@ class PatientOut(StrictSchema):
 
 
 class InvitedPatientOut(PatientOut):
-    invitation_token = fields.String(
-        required=True, metadata={"description": "Shown once; the patient activates with it."}
-    )
+    invitation_token = InvitationToken("patient")
 
 
 class PatientQuery(PageQuery):

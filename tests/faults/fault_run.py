@@ -263,7 +263,7 @@ def run(
     run_id = uuid.uuid4().hex[:8]
     with requests.Session() as http:
         admin_token = login(http, instance.url, admin, ADMIN_PASSWORD)["access_token"]
-        patient = create_patient(http, instance.url, admin_token)
+        patient = create_patient(http, instance.url, admin_token, database_url)
     workers_before = instance.worker_pids()
     master = instance.process.pid if instance.process else None
 

@@ -31,6 +31,8 @@ def test_production_accepts_real_secrets():
         SECRET_KEY="s" * 40,
         JWT_SECRET_KEY="j" * 40,
         DATABASE_URL="postgresql+psycopg://db/telehealth",
+        SMTP_URL="smtp://mail.clinic.example:25",  # invitations go by email in production
+        MAIL_FROM="Telehealth <no-reply@clinic.example>",
     )
     assert config.RATELIMIT_STORAGE_URI == (config.REDIS_URL or "memory://")
 

@@ -19,6 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
@@ -136,6 +137,9 @@ def service_env(database_url: str, redis_url: str, **extra: str) -> dict[str, st
         REDIS_URL=redis_url,
         SECRET_KEY=SECRET,
         JWT_SECRET_KEY=SECRET,
+        # Production requires email (invitations); these runs start no worker, so none is sent.
+        SMTP_URL=f"smtp://{HOST}:25",
+        MAIL_FROM="Telehealth <no-reply@instances.example>",
         PYTHONUNBUFFERED="1",
     )
     env.update(extra)
@@ -328,7 +332,31 @@ def login(http: requests.Session, base_url: str, email: str, password: str) -> d
     return response.json()  # type: ignore[no-any-return]
 
 
-def create_clinician(http: requests.Session, base_url: str, admin_token: str) -> str:
+def invitation_token(database_url: str, created: dict[str, Any]) -> str:
+    """The invitation token of an account just created: production answers carry none (the
+    invited person gets it by email, and these runs start no worker to send it), so a fresh
+    one is issued straight in the database, as the email would carry."""
+    from config import load_config
+    from telehealth import create_app
+    from telehealth.accounts.models import User
+    from telehealth.accounts.service import issue_invitation
+    from telehealth.extensions import db
+
+    if "invitation_token" in created:
+        return str(created["invitation_token"])
+    app = create_app(load_config("test", DATABASE_URL=database_url, REDIS_URL=None))
+    with app.app_context():
+        try:
+            with db.begin() as session:
+                user = session.get_one(User, uuid.UUID(created["id"]))
+                return issue_invitation(session, user)[0]
+        finally:
+            db.engine.dispose()
+
+
+def create_clinician(
+    http: requests.Session, base_url: str, admin_token: str, database_url: str
+) -> str:
     """A clinician created by the admin and activated through the API (password
     CLINICIAN_PASSWORD); their email."""
     email = f"clinician-{secrets.token_hex(4)}@example.test"
@@ -344,13 +372,15 @@ def create_clinician(http: requests.Session, base_url: str, admin_token: str) ->
         http,
         "POST",
         f"{base_url}/api/v1/auth/activate",
-        json={"token": created["invitation_token"], "password": CLINICIAN_PASSWORD},
+        json={"token": invitation_token(database_url, created), "password": CLINICIAN_PASSWORD},
         expect=200,
     )
     return email
 
 
-def create_patient(http: requests.Session, base_url: str, admin_token: str) -> dict[str, Any]:
+def create_patient(
+    http: requests.Session, base_url: str, admin_token: str, database_url: str
+) -> dict[str, Any]:
     """A patient created by the admin and activated through the API; the patient's id, email
     and a fresh token pair. The admin names a new clinician as the first of the care team."""
     email = f"patient-{secrets.token_hex(4)}@example.test"
@@ -381,7 +411,7 @@ def create_patient(http: requests.Session, base_url: str, admin_token: str) -> d
         http,
         "POST",
         f"{base_url}/api/v1/auth/activate",
-        json={"token": created["invitation_token"], "password": PATIENT_PASSWORD},
+        json={"token": invitation_token(database_url, created), "password": PATIENT_PASSWORD},
         expect=200,
     ).json()
     return {"id": created["id"], "email": email, **pair}

@@ -73,8 +73,8 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
             yield Cluster(
                 a,
                 b,
-                signs_out=create_clinician(http, a.url, admin_token),
-                gets_limited=create_clinician(http, b.url, admin_token),
+                signs_out=create_clinician(http, a.url, admin_token, database_url),
+                gets_limited=create_clinician(http, b.url, admin_token, database_url),
             )
 
 
