@@ -6,8 +6,7 @@ This needs real concurrent transactions, so it runs against its own committed da
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
@@ -30,6 +29,7 @@ from tests.checkins.checkin_helpers import (
 )
 from tests.databases import app_on_own_database
 from tests.factories import make_patient, make_user, sign_in
+from tests.threads import all_at_once
 
 # The brief asks for 50 copies of one submission at once.
 RACERS = 50
@@ -77,18 +77,6 @@ def overlap(app: Flask) -> Iterator[list[int]]:
         event.remove(engine, "checkout", checked_out)
         event.remove(engine, "checkin", checked_in)
         peak[0] = state["max"]
-
-
-def all_at_once(calls: list[Callable[[], T]]) -> list[T]:
-    """Run the calls in threads released together by a barrier; their results in order."""
-    barrier = threading.Barrier(len(calls))
-
-    def run(call: Callable[[], T]) -> T:
-        barrier.wait(timeout=30)
-        return call()
-
-    with ThreadPoolExecutor(len(calls)) as pool:
-        return list(pool.map(run, calls))
 
 
 def test_fifty_copies_of_one_check_in_store_one_and_alert_once(race_app):

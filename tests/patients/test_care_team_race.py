@@ -6,9 +6,7 @@ read under a share lock. Real concurrent transactions on PostgreSQL, on a databa
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator
 from typing import TypeVar
 
 import pytest
@@ -23,6 +21,7 @@ from telehealth.patients.models import CareTeamMember
 from tests.databases import app_on_own_database, backend
 from tests.factories import Actor, make_patient, make_user, sign_in
 from tests.patients.helpers import API, care_team_url, patient_body
+from tests.threads import all_at_once
 
 pytestmark = [
     pytest.mark.postgres,
@@ -45,18 +44,6 @@ def race_app() -> Iterator[Flask]:
 def admin(race_app: Flask) -> Actor:
     """Signed in on the test's own clock (a module-wide token would be issued on another)."""
     return sign_in(race_app, make_user(race_app, Role.ADMIN))
-
-
-def all_at_once(calls: list[Callable[[], T]]) -> list[T]:
-    """Run the calls in threads released together by a barrier; their results in order."""
-    barrier = threading.Barrier(len(calls))
-
-    def run(call: Callable[[], T]) -> T:
-        barrier.wait(timeout=30)
-        return call()
-
-    with ThreadPoolExecutor(len(calls)) as pool:
-        return list(pool.map(run, calls))
 
 
 def two_member_team(app: Flask, round_: int) -> tuple[str, Actor, Actor]:

@@ -4,9 +4,7 @@ transactions, so they run against their own database (not the per-test rolled-ba
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from flask import Flask
@@ -25,6 +23,7 @@ from tests.sessions.helpers import (
     schedule,
     scheduled,
 )
+from tests.threads import all_at_once
 
 # The issue asks for at least 20 simultaneous requests for one slot.
 RACERS = 24
@@ -44,18 +43,6 @@ def clean(race_app):
         session.execute(db.metadata.tables["session_transitions"].delete())
         session.execute(db.metadata.tables["treatment_sessions"].delete())
     return race_app
-
-
-def all_at_once(calls):
-    """Run the calls in threads released together; their results in order."""
-    barrier = threading.Barrier(len(calls))
-
-    def run(call):
-        barrier.wait(timeout=10)
-        return call()
-
-    with ThreadPoolExecutor(len(calls)) as pool:
-        return list(pool.map(run, calls))
 
 
 def test_one_clinician_booking_many_patients_into_one_slot(clean):
