@@ -23,8 +23,10 @@ log = logging.getLogger(__name__)
 
 #: How many rows of each kind one tick hands to the queue at most (a backlog takes more ticks).
 SWEEP_BATCH = 500
-#: An event younger than this is left to the hand-over at commit.
-SWEEP_GRACE = timedelta(seconds=2)
+#: Work the queue should already hold is left to it this long before the sweep queues it again:
+#: an event after its commit, a delivery after its next attempt fell due. Shorter, and under a
+#: backlog every tick would queue again what is only waiting its turn (each copy a wasted claim).
+SWEEP_GRACE = timedelta(seconds=30)
 
 
 def run_checks() -> None:
@@ -64,7 +66,7 @@ def due_work(session: Session) -> tuple[list, list]:  # type: ignore[type-arg]
         select(Delivery.id)
         .where(
             Delivery.status == DeliveryStatus.PENDING,
-            Delivery.next_attempt_at <= now,
+            Delivery.next_attempt_at <= now - SWEEP_GRACE,
             or_(Delivery.leased_until.is_(None), Delivery.leased_until < now),
         )
         .order_by(Delivery.next_attempt_at)

@@ -284,3 +284,24 @@ def test_every_registered_channel_keeps_the_protocol(app):
             delays = list(registered.retry_delays)
         assert delays == sorted(delays), "the waits grow"
         assert sum(delays, timedelta()) >= timedelta(minutes=5)
+
+
+# --- the sweep ----------------------------------------------------------------------------------
+
+
+def test_the_sweep_finds_what_the_queue_should_hold_once_it_has_waited_its_turn(app, channel):
+    from telehealth.worker.checks import SWEEP_GRACE, due_work
+
+    with time_machine.travel(SUITE_NOW, tick=False) as clock:
+        waiting = one_event(app)
+        fanned_id = fanned(app, channel)
+        with app.app_context():
+            assert due_work(db.session) == ([], [])
+        clock.shift(SWEEP_GRACE)
+        with app.app_context():
+            events, due = due_work(db.session)
+        assert (events, due) == ([waiting], [fanned_id])
+        with app.app_context(), db.begin() as session:
+            assert runner.claim(session, fanned_id) is not None
+        with app.app_context():
+            assert due_work(db.session)[1] == []  # a worker holds it
