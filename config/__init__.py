@@ -204,6 +204,10 @@ class Config:
 
     def validate(self) -> None:
         """Refuse settings that would be unsafe or clinically meaningless."""
+    # Check-in reminders: none in these local hours (from, to), and a second one this many
+    # hours after the first, the same day, if the item is still not done.
+    CHECKIN_QUIET_HOURS = ("21:00", "08:00")
+    CHECKIN_SECOND_REMINDER_HOURS = _env_int("CHECKIN_SECOND_REMINDER_HOURS", 4)
         if not 1 <= self.PCL5_CUTOFF <= 80:
             raise RuntimeError("PCL5_CUTOFF must be a PCL-5 total, 1-80 (published: 31-33)")
         delays = self.MAIL_RETRY_DELAYS_SECONDS
@@ -259,6 +263,12 @@ class TestConfig(Config):
     LOGIN_RATE_LIMIT_PER_ADDRESS = "10000/minute"
     LOGIN_RATE_LIMIT_PER_ACCOUNT = "10000/minute"
     # Fast hashing keeps the suite quick; production parameters are argon2-cffi's defaults.
+        if not self.AUDIT_KEY:
+            raise RuntimeError("AUDIT_KEY must be set (the audit chain's HMAC key)")
+        if self.AUDIT_ANCHOR_MINUTES < 1:
+            raise RuntimeError("AUDIT_ANCHOR_MINUTES must be at least 1")
+        if not 1 <= self.CHECKIN_SECOND_REMINDER_HOURS <= 12:
+            raise RuntimeError("CHECKIN_SECOND_REMINDER_HOURS must be from 1 to 12")
     ARGON2_TIME_COST = 1
     ARGON2_MEMORY_COST = 1024
     ARGON2_PARALLELISM = 1

@@ -81,6 +81,7 @@ def register_blueprints(app: Flask) -> None:
     from telehealth.sessions.routes import blp as sessions
     from telehealth.webhooks.routes import blp as webhooks
 
+    from telehealth.schedules.routes import blp as schedules
     for blueprint in (
         health,
         auth,
@@ -98,6 +99,7 @@ def register_blueprints(app: Flask) -> None:
     ):
         api.register_blueprint(blueprint)
 
+        schedules,
     assets = Path(swagger_ui_bundle.swagger_ui_path)
 
     @app.get("/docs/assets/<path:filename>")

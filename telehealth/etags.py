@@ -23,3 +23,10 @@ def require_if_match(version: int) -> None:
         raise PreconditionRequired("Send If-Match with the ETag you last read.")
     if not request.if_match.contains(etag_of(version).strip('"')):
         raise PreconditionFailed("The record changed since you read it; read it again.")
+
+
+def check_if_match_if_sent(version: int) -> None:
+    """For a replace that works without `If-Match` (PUT): a stale ETag sent is still refused,
+    and so is an empty header (428, as for a PATCH without one)."""
+    if "If-Match" in request.headers:
+        require_if_match(version)

@@ -12,6 +12,7 @@ from telehealth.idempotency import IdempotencyRecord
 from telehealth.monitoring.models import AdverseEvent, MonitoringNote, NoteAmendment
 from telehealth.outbound.models import Delivery, Notification, OutboxEvent
 from telehealth.patients.models import CareTeamMember, Patient
+from telehealth.schedules.models import CheckinPlan, CheckinPlanItem, CheckinReminder
 from telehealth.sessions.models import SessionReminder, SessionTransition, TreatmentSession
 from telehealth.webhooks.models import WebhookEndpoint
 
@@ -19,6 +20,9 @@ __all__ = [
     "AdverseEvent",
     "AuditEvent",
     "CareTeamMember",
+    "CheckinPlan",
+    "CheckinPlanItem",
+    "CheckinReminder",
     "Delivery",
     "IdempotencyRecord",
     "InstrumentScore",

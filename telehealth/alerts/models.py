@@ -57,6 +57,8 @@ class AlertSource(enum.StrEnum):
     CHECKIN = "checkin"
     MONITORING_NOTE = "monitoring_note"
     SESSION = "session"
+    #: A silent patient (missed check-ins): the patient's record, `/patients/{id}`.
+    PATIENT = "patient"
 
 
 #: Highest escalation level: 1 the whole care team again, 2 the clinic's admins.

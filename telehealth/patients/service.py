@@ -24,6 +24,7 @@ from telehealth.errors import Conflict, NotFound, Unauthorized, UnprocessableEnt
 from telehealth.etags import require_if_match
 from telehealth.pagination import ACTOR, Page, SortKey, keyset_page
 from telehealth.patients.models import CareTeamMember, Patient
+from telehealth.schedules.defaults import add_default_plan
 
 
 def visible_patient_ids(actor: User) -> Select[uuid.UUID]:
@@ -147,6 +148,8 @@ def create_patient(
     for clinician in first_team:
         patient.care_team.append(CareTeamMember(clinician=clinician, added_by_id=actor.id))
     session.add(patient)
+    session.flush()
+    add_default_plan(session, patient)
     session.flush()
     return Invited(patient, invite(session, user))
 

@@ -40,10 +40,17 @@ def run_checks() -> None:
 
     checks: list[Callable[[Session], object]] = [
         escalate,
+    def check_in_schedules(session: Session) -> None:
+        from telehealth.schedules.tick import run_schedules
+
+        run_schedules(session, current_app.config)
+
         raise_overdue_checkpoints,
         send_session_reminders,
         sweep,
     ]
+        check_in_schedules,
+        anchor_audit_chain,
     for check in checks:
         try:
             with db.begin() as session:

@@ -120,6 +120,11 @@ POLICY: dict[tuple[str, str], Access] = {
     ("GET", f"{API}/checkins/<uuid:checkin_id>"): allow(CLINICIAN, PATIENT, scoped=True),
     ("GET", f"{P}/outcomes"): allow(CLINICIAN, PATIENT, scoped=True),
     # Alerts.
+    # Check-in schedules: the care team reads and replaces a plan, the patient reads it (the
+    # contract names no admin); what is due now is the caller's own.
+    ("GET", f"{P}/schedule"): allow(CLINICIAN, PATIENT, scoped=True),
+    ("PUT", f"{P}/schedule"): allow(CLINICIAN, scoped=True),
+    ("GET", f"{API}/me/due"): allow(PATIENT),
     ("GET", f"{API}/alerts"): allow(CLINICIAN, ADMIN),  # admins: every patient's (oversight)
     ("POST", f"{API}/alerts/<uuid:alert_id>/acknowledge"): allow(CLINICIAN, scoped=True),
     # Monitoring notes. Signing is the author's; each world note's author is the care-team
@@ -319,6 +324,7 @@ REQUESTS: dict[str, Request] = {
     "sessions.medication_taken": Request(fixed({}), on_view(start_session)),
     "checkins.submit_checkin": Request(lambda c: {"recorded_at": minute_ago(), "mood": 6}),
     "alerts.acknowledge_alert": Request(fixed({"note": "Called the patient."})),
+    "schedules.replace_schedule": Request(fixed(PLAN_BODY)),
     "monitoring.add_note": Request(lambda c: {"observed_at": minute_ago(), "text": "Resting."}),
     "monitoring.sign_note": Request(fixed({})),
     "monitoring.amend_note": Request(fixed({"text": "Resting quietly.", "reason": "Precise."})),

@@ -220,6 +220,9 @@ UNSTATEABLE_RULES: dict[str, set[str]] = {
     # The systolic pressure above the diastolic; +40 min and end-of-session count from the
     # medication, so they cannot be recorded before it.
     "POST /api/v1/sessions/{session_id}/notes": {"vitals.systolic", "checkpoint"},
+    # Each item at most once; a weekday for a weekly item and a day for a monthly one, and
+    # neither for another.
+    "PUT /api/v1/patients/{patient_id}/schedule": {"items"},
     # One of the patient's own sessions; an Idempotency-Key used before for another body.
     "POST /api/v1/checkins": {"session_id", "Idempotency-Key"},
     # An http(s) URL whose host resolves to addresses webhooks may reach (SSRF rules).

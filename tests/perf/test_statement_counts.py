@@ -761,6 +761,31 @@ def one_patients_alerts(app: Flask, _client: FlaskClient, world: Any) -> Call:
     return Call("clinician", "GET", f"{API}/alerts?patient_id={world.patient.id}&status=all")
 
 
+def read_schedule(_app: Flask, _client: FlaskClient, world: Any) -> Call:
+    return Call("patient", "GET", f"{API}/patients/{world.patient.id}/schedule")
+
+
+def replace_schedule(_app: Flask, client: FlaskClient, world: Any) -> Call:
+    """The default plan's four items, with the current ETag."""
+    url = f"{API}/patients/{world.patient.id}/schedule"
+    current = client.get(url, headers=world.clinician.headers)
+    body = {
+        "reminders": True,
+        "items": [
+            {key: value for key, value in item.items() if value is not None}
+            for item in current.get_json()["items"]
+        ],
+    }
+    return Call("clinician", "PUT", url, body, {"If-Match": current.headers["ETag"]})
+
+
+def due_now(app: Flask, _client: FlaskClient, world: Any) -> Call:
+    """The default plan; check-ins with a mood, PHQ-9 and GAD-7 answers in the last days."""
+    recent = [utcnow() - timedelta(days=day, hours=1) for day in range(5)]
+    seed_checkins(app, world.patient, recent, {"PHQ-9": PHQ9_MILD, "GAD-7": GAD7_MODERATE})
+    return Call("patient", "GET", f"{API}/me/due")
+
+
 # Budgets as in LIST_BUDGETS; "key" is the Idempotency-Key's row.
 ROUTE_BUDGETS: dict[str, RouteCase] = {
     # auth 1, and nothing else: not audited, and the user is the authentication's row.
@@ -806,6 +831,15 @@ ROUTE_BUDGETS: dict[str, RouteCase] = {
     "GET /alerts (admin, every patient)": RouteCase(every_patients_alerts, 200, audited(3)),
     # auth 1 + may the caller see the patient 1 + sweep 1 + alerts page 1.
     "GET /alerts?patient_id= (clinician)": RouteCase(one_patients_alerts, 200, audited(4)),
+    # auth 1 + may the caller see the patient 1 + the plan 1 + its items (selectin) 1.
+    "GET /patients/{id}/schedule": RouteCase(read_schedule, 200, audited(4)),
+    # auth 1 + the patient (care-team scoped) 1 + its care team (selectin) 1 + the plan, locked
+    # 1 + its items (selectin) 1 + the old items DELETE 1 + the plan UPDATE (version) 1 + the new
+    # items INSERT 1.
+    "PUT /patients/{id}/schedule": RouteCase(replace_schedule, 200, audited(8)),
+    # auth 1 + the plan 1 + its items (selectin) 1 + the patient's zone 1 + the latest check-in
+    # 1 + the latest answers of each instrument 1. Not a list: one patient's few items.
+    "GET /me/due": RouteCase(due_now, 200, audited(6)),
 }
 
 

@@ -58,7 +58,7 @@ NOT_PHI: dict[tuple[str, str], str] = {
 # that names world.patient, so that the patient's access log shows it.
 PATIENT_ARGS = {"patient_id", "session_id", "note_id", "checkin_id", "alert_id"}
 # Routes that learn the patient from the body or the caller instead.
-PATIENT_FROM_BODY = {"sessions.schedule_session", "checkins.submit_checkin"}
+PATIENT_FROM_BODY = {"sessions.schedule_session", "checkins.submit_checkin", "schedules.due_now"}
 
 
 def api_routes(app: Flask) -> Iterator[tuple[Rule, str]]:
@@ -256,6 +256,9 @@ ALLOWED: dict[str, Callable[[World], Call]] = {
     "sessions.calendar_feed": lambda w: Call("clinician"),
     "sessions.cancel_session": lambda w: Call("clinician", {"reason": "Unwell."}),
     # The records' note is unsigned, so completing it takes a reason.
+    "schedules.due_now": lambda w: Call("patient"),
+    "schedules.get_schedule": lambda w: Call("patient"),
+    "schedules.replace_schedule": lambda w: Call("clinician", PLAN_BODY),
     "sessions.complete_session": lambda w: (
         start_session(w),
         Call("clinician", {"reason": "Ended early."}),
@@ -326,6 +329,9 @@ REFUSED: dict[str, Callable[[World], Call]] = {
     "sessions.calendar_feed": refused("patient", 403),
     "sessions.cancel_session": refused("other_clinician", 404, {"reason": "Unwell."}),
     "sessions.complete_session": refused("other_clinician", 404, {}),
+    "schedules.due_now": refused("clinician", 403),
+    "schedules.get_schedule": refused("other_patient", 404),
+    "schedules.replace_schedule": refused("patient", 403, PLAN_BODY),
     "sessions.get_session": refused("other_patient", 404),
     "sessions.list_sessions": refused("admin", 403),
     "sessions.mark_no_show": refused("other_clinician", 404, {}),
