@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
+#: The placeholder that means "not set": development replaces it with a secret of its own under
+#: `instance/`, production refuses it.
 DEV_SECRET = "dev-only-secret-change-me-0123456789abcdef"
 
 
@@ -41,6 +44,28 @@ def _env_float(name: str, default: float) -> float:
 def _env_bool(name: str, default: bool) -> bool:
     raw = os.environ.get(name)
     return default if not raw else raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _development_secret(path: Path) -> str:
+    """A development secret (the audit key, the token signing key): made once under
+    `instance/` (readable by its owner only), then reused, so the chain written yesterday still
+    verifies today and a restart keeps everyone signed in. Never a constant from the repository,
+    which anyone could use to sign tokens for a development server."""
+    if not path.exists():
+        # Written whole under another name, then linked into place: a web process and a worker
+        # starting together agree on one key (the second link fails; both read the first).
+        path.parent.mkdir(parents=True, exist_ok=True)
+        draft = path.with_name(f"{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+        descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as file:
+            file.write(secrets.token_hex(32))
+        try:
+            os.link(draft, path)
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
+    return path.read_text().strip()
 
 
 def _database_url(default: str) -> str:
@@ -70,6 +95,8 @@ class Config:
 
     MAX_CONTENT_LENGTH = _env_int("MAX_CONTENT_LENGTH", 64 * 1024)
     TRUSTED_PROXY_COUNT = _env_int("TRUSTED_PROXY_COUNT", 0)
+    # Strict-Transport-Security max-age in seconds; 0 sends none (production sets a year).
+    HSTS_MAX_AGE = _env_int("HSTS_MAX_AGE", 0)
 
     # Tokens: one algorithm, checked issuer and audience, short-lived access tokens.
     JWT_SECRET_KEY = os.environ.get("JWT_SECRET_KEY", SECRET_KEY)
@@ -78,6 +105,11 @@ class Config:
     JWT_ENCODE_ISSUER = JWT_DECODE_ISSUER = os.environ.get("JWT_ISSUER", "telehealth")
     JWT_ENCODE_AUDIENCE = JWT_DECODE_AUDIENCE = os.environ.get("JWT_AUDIENCE", "telehealth-api")
     JWT_ACCESS_TOKEN_EXPIRES = timedelta(minutes=15)
+    # The audit chain's HMAC key (telehealth.audit.chain). Never stored in the database: whoever
+    # holds it can rewrite the trail undetectably, so keep it with the other secrets.
+    AUDIT_KEY: str | None = os.environ.get("AUDIT_KEY") or None
+    # How often the worker logs a signed head of the audit chain (an anchor), in minutes.
+    AUDIT_ANCHOR_MINUTES = _env_int("AUDIT_ANCHOR_MINUTES", 60)
     JWT_REFRESH_TOKEN_EXPIRES = timedelta(days=_env_int("REFRESH_TOKEN_DAYS", 30))
     JWT_TOKEN_LOCATION = ["headers"]
     JWT_COOKIE_CSRF_PROTECT = False  # tokens travel in headers only
@@ -89,8 +121,13 @@ class Config:
     RATELIMIT_HEADERS_ENABLED = True
     RATELIMIT_STRATEGY = "moving-window"
     LOGIN_RATE_LIMIT_PER_ADDRESS = os.environ.get("LOGIN_RATE_LIMIT_PER_ADDRESS", "20/minute")
+    # Per account from one address (a stranger elsewhere cannot lock its owner out), and a
+    # higher ceiling per account from all addresses together, so spread guessing stays slow.
     LOGIN_RATE_LIMIT_PER_ACCOUNT = os.environ.get(
         "LOGIN_RATE_LIMIT_PER_ACCOUNT", "5/minute;30/hour"
+    )
+    LOGIN_RATE_LIMIT_PER_ACCOUNT_ALL_ADDRESSES = os.environ.get(
+        "LOGIN_RATE_LIMIT_PER_ACCOUNT_ALL_ADDRESSES", "100/hour"
     )
 
     # OpenAPI and the offline docs page (assets served by the app itself).
@@ -167,6 +204,10 @@ class Config:
         "missed_checkins": 1440,
         **_env_json("ALERT_ESCALATION_MINUTES", {}),
     }
+    # Check-in reminders: none in these local hours (from, to), and a second one this many
+    # hours after the first, the same day, if the item is still not done.
+    CHECKIN_QUIET_HOURS = ("21:00", "08:00")
+    CHECKIN_SECOND_REMINDER_HOURS = _env_int("CHECKIN_SECOND_REMINDER_HOURS", 4)
     # Session reminders to the patient and the clinician, hours before the start.
     SESSION_REMINDER_HOURS = _env_json("SESSION_REMINDER_HOURS", [24, 1])
 
@@ -204,10 +245,6 @@ class Config:
 
     def validate(self) -> None:
         """Refuse settings that would be unsafe or clinically meaningless."""
-    # Check-in reminders: none in these local hours (from, to), and a second one this many
-    # hours after the first, the same day, if the item is still not done.
-    CHECKIN_QUIET_HOURS = ("21:00", "08:00")
-    CHECKIN_SECOND_REMINDER_HOURS = _env_int("CHECKIN_SECOND_REMINDER_HOURS", 4)
         if not 1 <= self.PCL5_CUTOFF <= 80:
             raise RuntimeError("PCL5_CUTOFF must be a PCL-5 total, 1-80 (published: 31-33)")
         delays = self.MAIL_RETRY_DELAYS_SECONDS
@@ -226,6 +263,12 @@ class Config:
             from telehealth.mail.sender import SmtpSettings
 
             SmtpSettings.from_url(self.SMTP_URL)  # RuntimeError when it cannot be used
+        if not self.AUDIT_KEY:
+            raise RuntimeError("AUDIT_KEY must be set (the audit chain's HMAC key)")
+        if self.AUDIT_ANCHOR_MINUTES < 1:
+            raise RuntimeError("AUDIT_ANCHOR_MINUTES must be at least 1")
+        if not 1 <= self.CHECKIN_SECOND_REMINDER_HOURS <= 12:
+            raise RuntimeError("CHECKIN_SECOND_REMINDER_HOURS must be from 1 to 12")
         if not 1 <= self.WORKER_TICK_SECONDS <= 60:
             raise RuntimeError("WORKER_TICK_SECONDS must be from 1 to 60")
         kinds = {"suicidal_ideation", "adverse_event", "checkpoint_overdue", "vital_sign",
@@ -253,22 +296,26 @@ class Config:
 class DevelopmentConfig(Config):
     ENV_NAME = "development"
 
+    def __init__(self) -> None:
+        if not self.AUDIT_KEY:
+            self.AUDIT_KEY = _development_secret(ROOT / "instance" / "audit.key")
+        if self.SECRET_KEY == DEV_SECRET:
+            self.SECRET_KEY = _development_secret(ROOT / "instance" / "secret.key")
+        if self.JWT_SECRET_KEY == DEV_SECRET:
+            self.JWT_SECRET_KEY = self.SECRET_KEY
+
 
 class TestConfig(Config):
     ENV_NAME = "test"
     TESTING = True
     DATABASE_URL = _database_url(os.environ.get("TEST_DATABASE_URL", "sqlite://"))
     SECRET_KEY = JWT_SECRET_KEY = "test-secret-key-that-is-long-enough-for-hs256"
+    AUDIT_KEY = "test-audit-key-fixed-and-not-secret-0123456789"
     # Generous limits keep tests independent; the rate-limit tests lower them per test.
     LOGIN_RATE_LIMIT_PER_ADDRESS = "10000/minute"
     LOGIN_RATE_LIMIT_PER_ACCOUNT = "10000/minute"
+    LOGIN_RATE_LIMIT_PER_ACCOUNT_ALL_ADDRESSES = "10000/minute"
     # Fast hashing keeps the suite quick; production parameters are argon2-cffi's defaults.
-        if not self.AUDIT_KEY:
-            raise RuntimeError("AUDIT_KEY must be set (the audit chain's HMAC key)")
-        if self.AUDIT_ANCHOR_MINUTES < 1:
-            raise RuntimeError("AUDIT_ANCHOR_MINUTES must be at least 1")
-        if not 1 <= self.CHECKIN_SECOND_REMINDER_HOURS <= 12:
-            raise RuntimeError("CHECKIN_SECOND_REMINDER_HOURS must be from 1 to 12")
     ARGON2_TIME_COST = 1
     ARGON2_MEMORY_COST = 1024
     ARGON2_PARALLELISM = 1
@@ -276,6 +323,7 @@ class TestConfig(Config):
 
 class ProductionConfig(Config):
     ENV_NAME = "production"
+    HSTS_MAX_AGE = _env_int("HSTS_MAX_AGE", 365 * 24 * 3600)
     RETURN_INVITATION_TOKEN = False
     WEBHOOK_ALLOW_LOOPBACK = False
 
@@ -287,6 +335,10 @@ class ProductionConfig(Config):
                 raise RuntimeError(
                     f"{name} must be set to a random value of at least 32 characters in production"
                 )
+        if not self.AUDIT_KEY or len(self.AUDIT_KEY) < 32:
+            raise RuntimeError(
+                "AUDIT_KEY must be set to a random value of at least 32 characters in production"
+            )
         if self.DATABASE_URL.startswith("sqlite"):
             raise RuntimeError("DATABASE_URL must point at PostgreSQL in production")
         # Invitations reach people only by email in production: nobody may be left without one.

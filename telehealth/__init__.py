@@ -38,11 +38,14 @@ def register_extensions(app: Flask) -> None:
     import telehealth.models
     import telehealth.worker.tasks  # noqa: F401 - committed outbox events reach the queue
     from telehealth.guards import register_request_guards
+    from telehealth.headers import register_security_headers
     from telehealth.observability import register_observability
     from telehealth.openapi import OperationDocs
     from telehealth.transactions import register_transaction_boundary
 
-    # Order matters for after_request hooks (last registered runs first): log, then commit.
+    # Order matters for after_request hooks (last registered runs first): commit, log, then
+    # the security headers, on whatever answer the commit left (a 503 included).
+    register_security_headers(app)
     register_observability(app)
     register_transaction_boundary(app)
     # before_request hooks run first-registered first: the guards once the request id is set.
@@ -78,10 +81,10 @@ def register_blueprints(app: Flask) -> None:
     from telehealth.observability import health
     from telehealth.outbound.routes import blp as inbox
     from telehealth.patients.routes import blp as patients
+    from telehealth.schedules.routes import blp as schedules
     from telehealth.sessions.routes import blp as sessions
     from telehealth.webhooks.routes import blp as webhooks
 
-    from telehealth.schedules.routes import blp as schedules
     for blueprint in (
         health,
         auth,
@@ -96,10 +99,10 @@ def register_blueprints(app: Flask) -> None:
         export,
         inbox,
         webhooks,
+        schedules,
     ):
         api.register_blueprint(blueprint)
 
-        schedules,
     assets = Path(swagger_ui_bundle.swagger_ui_path)
 
     @app.get("/docs/assets/<path:filename>")

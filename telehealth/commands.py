@@ -1,9 +1,12 @@
 """Command-line tasks: `flask --app wsgi create-admin`, `flask --app wsgi demo-data`,
-`flask --app wsgi audit verify`, `flask --app wsgi care-teams check`."""
+`flask --app wsgi audit verify`, `flask --app wsgi audit anchor`,
+`flask --app wsgi care-teams check`."""
 
 from __future__ import annotations
 
+import json
 from datetime import date
+from typing import IO
 
 import click
 from flask.cli import with_appcontext
@@ -94,21 +97,57 @@ def audit() -> None:
 
 
 @audit.command("verify")
+@click.option(
+    "--anchor",
+    "anchor_file",
+    type=click.File("r"),
+    help="A file of anchors, lines printed by `audit anchor` or logged by the worker (the last "
+    "is used): prove that nothing at or before the event it recorded was removed or rewritten.",
+)
 @with_appcontext
-def verify_audit_chain() -> None:
+def verify_audit_chain(anchor_file: IO[str] | None) -> None:
     """Check the audit hash chain; report the first broken link and exit 1 if there is one."""
+    key = chain.current_key()
+    anchor = None
+    if anchor_file is not None:
+        # The last anchor of the file: a line of `audit anchor`, or the worker's log line.
+        lines = [line for line in anchor_file.read().splitlines() if '"mac"' in line]
+        try:
+            value = json.loads(lines[-1]) if lines else None
+            if isinstance(value, dict) and "audit_anchor" in value:
+                value = value["audit_anchor"]
+            anchor = chain.check_anchor(value, key=key)
+        except (ValueError, chain.AnchorInvalid) as error:
+            message = str(error) if isinstance(error, chain.AnchorInvalid) else "not JSON"
+            click.echo(f"audit anchor REFUSED: {message}", err=True)
+            raise SystemExit(1) from None
     with db.begin() as session:
-        result = chain.verify(session)
+        result = chain.verify(session, key=key, anchor=anchor)
+        unkeyed = chain.unkeyed_through(session)
     if result.broken is None:
-        click.echo(f"audit chain intact: {result.checked} events verified")
+        anchored = f", anchored head #{anchor['sequence']} present" if anchor else ""
+        before_key = f" ({unkeyed} of them from before the key, plain SHA-256)" if unkeyed else ""
+        click.echo(f"audit chain intact: {result.checked} events verified{before_key}{anchored}")
         return
     broken = result.broken
+    place = f"event #{broken.sequence}" if broken.sequence is not None else "an unlinked event"
     click.echo(
-        f"audit chain BROKEN at event #{broken.sequence} ({broken.event_id}): {broken.reason}; "
+        f"audit chain BROKEN at {place} ({broken.event_id}): {broken.reason}; "
         f"{result.checked} events before it verified",
         err=True,
     )
     raise SystemExit(1)
+
+
+@audit.command("anchor")
+@with_appcontext
+def anchor_audit_chain() -> None:
+    """Print the signed head of the audit chain as one JSON line. Keep it outside the database
+    (append it to a file elsewhere): `audit verify --anchor FILE` then proves that nothing at or
+    before that event was removed or rewritten."""
+    with db.begin() as session:
+        head = chain.anchor(session, key=chain.current_key())
+    click.echo(json.dumps(head, sort_keys=True, separators=(",", ":")))
 
 
 @click.group("care-teams")

@@ -7,6 +7,7 @@ request boundary by `telehealth.transactions`; services take a session and never
 from __future__ import annotations
 
 import hashlib
+import hmac
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -135,6 +136,12 @@ def _sha256_hex(value: str | None) -> str | None:
     return None if value is None else hashlib.sha256(value.encode()).hexdigest()
 
 
+def _hmac_sha256_hex(key: str | None, value: str | None) -> str | None:
+    if key is None or value is None:
+        return None
+    return hmac.new(key.encode(), value.encode(), hashlib.sha256).hexdigest()
+
+
 def _make_sqlite_transactional(engine: Engine) -> None:
     """Let SQLAlchemy, not pysqlite, emit BEGIN, so savepoints and rollbacks behave; switch on
     foreign keys, which SQLite leaves off by default.
@@ -153,6 +160,8 @@ def _make_sqlite_transactional(engine: Engine) -> None:
         cursor.close()
         # PostgreSQL has sha256() built in; the audit chain hashes in SQL on both.
         dbapi_connection.create_function("sha256_hex", 1, _sha256_hex, deterministic=True)
+        # The keyed audit chain: the key is an argument of each call, never stored.
+        dbapi_connection.create_function("hmac_sha256_hex", 2, _hmac_sha256_hex, deterministic=True)
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:

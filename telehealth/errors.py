@@ -139,6 +139,8 @@ def handle_http_exception(error: HTTPException) -> Response:
         detail = "Not found."
     if status == 405:
         detail = "This method is not allowed on this resource."
+    if status == 413:
+        detail = f"The body is larger than the limit of {_body_limit()} bytes."
     if status == 429:
         detail = "Too many requests; try again later."
         headers.setdefault("Retry-After", str(_retry_after()))
@@ -148,6 +150,10 @@ def handle_http_exception(error: HTTPException) -> Response:
         errors = flatten_messages(errors)
         detail = "The request has invalid fields."
     return problem(status, detail, errors=errors if status == 422 else None, headers=headers)
+
+
+def _body_limit() -> int:
+    return int(current_app.config.get("MAX_CONTENT_LENGTH") or 0)
 
 
 def _retry_after() -> int:

@@ -1,4 +1,7 @@
-"""ETags from record versions, and the If-Match rule for PATCH (428 missing, 412 stale)."""
+"""ETags from record versions, and the If-Match rule for PATCH (428 missing, 412 stale).
+
+`If-Match: *` (RFC 9110: "any current representation") proves nothing about which version the
+client read, so it counts as missing: 428, like no header at all."""
 
 from __future__ import annotations
 
@@ -19,8 +22,8 @@ def etag_of(version: int) -> str:
 
 def require_if_match(version: int) -> None:
     """Refuse an edit unless the client proves it saw the current version."""
-    if not request.headers.get("If-Match"):
-        raise PreconditionRequired("Send If-Match with the ETag you last read.")
+    if not request.headers.get("If-Match") or request.if_match.star_tag:
+        raise PreconditionRequired("Send If-Match with the ETag you last read (not *).")
     if not request.if_match.contains(etag_of(version).strip('"')):
         raise PreconditionFailed("The record changed since you read it; read it again.")
 

@@ -12,9 +12,11 @@
 - A body sent without a Content-Length (chunked) is held to the same cap (413).
 - The query string must be UTF-8 once percent-decoded (400), instead of being read with
   replacement characters.
+- An API route that declares no query parameters refuses any (422); the others refuse unknown
+  ones when their arguments are parsed (`extensions.StrictQueryParser`).
 
-Malformed JSON is left to the argument parser, which answers 400 as it always has. A refusal
-here is audited like any other when the route is audited.
+Malformed JSON is 400 "The body is not valid JSON." (rather than Werkzeug's words about a
+browser). A refusal here is audited like any other when the route is audited.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from werkzeug.exceptions import (
     BadRequest,
     HTTPException,
     RequestEntityTooLarge,
+    UnprocessableEntity,
     UnsupportedMediaType,
 )
 
@@ -79,6 +82,26 @@ def _check_query_string() -> None:
         raise BadRequest("The query string is not valid UTF-8.") from None
 
 
+def _refuse_query_without_parameters() -> None:
+    """An API route that declares no query parameters refuses any (422, like an unknown body
+    field); routes that declare some refuse unknown ones in their argument parser."""
+    if not request.args or request.url_rule is None or not request.path.startswith("/api/"):
+        return  # no such route (404) or method (405): that answer comes first
+    view = current_app.view_functions.get(request.endpoint or "")
+    arguments = getattr(view, "_apidoc", {}).get("arguments", {}).get("parameters", [])
+    if any(argument.get("in") == "query" for argument in arguments):
+        return
+    raise UnknownQueryParameters(list(request.args))
+
+
+class UnknownQueryParameters(UnprocessableEntity):
+    """422 naming each parameter, the way the argument parser names unknown fields."""
+
+    def __init__(self, names: list[str]) -> None:
+        super().__init__()
+        self.data = {"messages": {"query": {name: ["Unknown field."] for name in names}}}
+
+
 def _check_body() -> None:
     if request.method not in BODY_METHODS or not _has_body():
         return
@@ -91,7 +114,7 @@ def _check_body() -> None:
     except UnicodeDecodeError:
         raise BadRequest("The body is not valid UTF-8.") from None
     except json.JSONDecodeError:
-        return  # malformed: the argument parser answers 400
+        raise BadRequest("The body is not valid JSON.") from None
     except (RecursionError, ValueError):
         raise BadRequest("The JSON body is nested too deeply or holds too long a number.") from None
     if inspect_json(document) > MAX_JSON_DEPTH:
@@ -118,6 +141,7 @@ def _audit_refusal() -> None:
 def check_request() -> None:
     try:
         _check_query_string()
+        _refuse_query_without_parameters()
         _check_body()
     except HTTPException:
         _audit_refusal()

@@ -53,6 +53,16 @@ class AuditEvent(Base):
     link_pending: Mapped[str | None] = mapped_column(Text)
 
 
+class AuditChainCutover(Base):
+    """The last event linked before the chain was keyed (one row, written by the migration that
+    keyed it): events up to it keep plain SHA-256 links, every later one an HMAC with the key.
+    An anchor records it too, so moving it is caught by `verify --anchor`."""
+
+    __tablename__ = "audit_chain_cutover"
+
+    unkeyed_through: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+
+
 class AuditTrailIsAppendOnly(RuntimeError):
     pass
 

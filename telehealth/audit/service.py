@@ -1,4 +1,7 @@
-"""Reading the audit trail: a patient's access log, and the whole trail for admins."""
+"""Reading the audit trail: a patient's access log, and the whole trail for admins.
+
+Only events linked into the chain are shown: one written around the application (no sequence)
+is what `flask audit verify` reports, never a line of anyone's log."""
 
 from __future__ import annotations
 
@@ -12,6 +15,8 @@ from telehealth.accounts.models import User
 from telehealth.audit.models import AuditEvent, Outcome
 from telehealth.pagination import Page, SortKey, keyset_page
 
+#: Events in the chain (see telehealth.audit.chain).
+LINKED = AuditEvent.sequence.is_not(None)
 NEWEST_FIRST = [SortKey(AuditEvent.occurred_at, "occurred_at"), SortKey(AuditEvent.id, "id")]
 
 
@@ -22,7 +27,7 @@ def access_log(
     may ask), newest first."""
     return keyset_page(
         session,
-        select(AuditEvent).where(AuditEvent.patient_id == patient_id),
+        select(AuditEvent).where(AuditEvent.patient_id == patient_id, LINKED),
         NEWEST_FIRST,
         limit=limit,
         cursor=cursor,
@@ -42,7 +47,7 @@ def search(
     from_: datetime | None = None,
     to: datetime | None = None,
 ) -> Page[AuditEvent]:
-    statement = select(AuditEvent)
+    statement = select(AuditEvent).where(LINKED)
     if actor_id is not None:
         statement = statement.where(AuditEvent.actor_id == actor_id)
     if patient_id is not None:

@@ -41,19 +41,44 @@ def me() -> User:
     return current_user  # type: ignore[no-any-return]
 
 
-def _unauthorized(*_args: Any) -> Response:
-    # One answer for every token failure: clients need not (and attackers must not) learn which.
+def _challenge(description: str | None = None) -> Response:
+    """401 with an RFC 6750 challenge: no error code when no token came, else `invalid_token`
+    and what was wrong with it, so an app knows whether to refresh or to sign in again."""
+    challenge = BEARER_CHALLENGE
+    if description is not None:
+        challenge += f', error="invalid_token", error_description="{description}"'
     return problem(
-        401,
-        "A valid access token is required.",
-        headers={"WWW-Authenticate": BEARER_CHALLENGE},
+        401, "A valid access token is required.", headers={"WWW-Authenticate": challenge}
     )
 
 
-jwt.unauthorized_loader(_unauthorized)
-jwt.invalid_token_loader(_unauthorized)
-jwt.expired_token_loader(_unauthorized)
-jwt.revoked_token_loader(_unauthorized)
-jwt.user_lookup_error_loader(_unauthorized)
-jwt.needs_fresh_token_loader(_unauthorized)
-jwt.token_verification_failed_loader(_unauthorized)
+def _missing(_reason: str) -> Response:
+    return _challenge()
+
+
+def _invalid(_reason: str) -> Response:
+    # Forged, malformed, of the wrong kind: the reason stays here (it may name a library's
+    # internals); the client learns only that the token is no good.
+    return _challenge("The token is invalid")
+
+
+def _expired(_header: dict[str, Any], payload: dict[str, Any]) -> Response:
+    kind = "refresh" if payload.get("type") == "refresh" else "access"
+    return _challenge(f"The {kind} token expired")
+
+
+def _revoked(_header: dict[str, Any], _payload: dict[str, Any]) -> Response:
+    return _challenge("The token was revoked")
+
+
+def _no_longer_valid(_header: dict[str, Any], _payload: dict[str, Any]) -> Response:
+    return _challenge("The token is no longer valid")
+
+
+jwt.unauthorized_loader(_missing)
+jwt.invalid_token_loader(_invalid)
+jwt.expired_token_loader(_expired)
+jwt.revoked_token_loader(_revoked)
+jwt.user_lookup_error_loader(_no_longer_valid)
+jwt.needs_fresh_token_loader(_no_longer_valid)
+jwt.token_verification_failed_loader(_no_longer_valid)

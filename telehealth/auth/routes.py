@@ -22,12 +22,26 @@ blp = Blueprint("auth", __name__, url_prefix="/api/v1", description="Sign-in and
 PUBLIC: dict[str, Any] = {"security": []}
 
 
-def _login_account_key() -> str:
+def _login_account() -> str | None:
     body = request.get_json(silent=True)
     email = body.get("email") if isinstance(body, dict) else None
     if isinstance(email, str) and email:
-        return "account:" + accounts.normalize_email(email)[:254]
-    return "address:" + client_address()
+        return accounts.normalize_email(email)[:254]
+    return None
+
+
+def _login_account_key() -> str:
+    """One account from one address: a stranger's guesses elsewhere never lock its owner out."""
+    account = _login_account()
+    if account is None:
+        return "address:" + client_address()
+    return f"account:{account}|address:{client_address()}"
+
+
+def _login_account_ceiling_key() -> str:
+    """One account from every address: guessing spread over many addresses stays slow."""
+    account = _login_account()
+    return "account:" + account if account is not None else "address:" + client_address()
 
 
 def _signed_in(user_id: Any) -> None:
@@ -42,14 +56,20 @@ def _signed_in(user_id: Any) -> None:
     key_func=_login_account_key,
     scope="login-account",
 )
+@limiter.limit(
+    lambda: current_app.config["LOGIN_RATE_LIMIT_PER_ACCOUNT_ALL_ADDRESSES"],
+    key_func=_login_account_ceiling_key,
+    scope="login-account-ceiling",
+)
 @blp.arguments(LoginIn())
 @blp.response(200, TokenPairOut)
 @blp.doc(**PUBLIC)
 def login(credentials: dict[str, str]) -> tokens.TokenPair:
     """Sign in with email and password.
 
-    A wrong email and a wrong password get the same 401. Limited per client address and per
-    account (429 with `Retry-After`).
+    A wrong email and a wrong password get the same 401. Limited per client address, per
+    account from one address, and (higher) per account from all addresses together (429 with
+    `Retry-After`), so nobody can lock an account's owner out from elsewhere.
     """
     user = accounts.authenticate(db.session, **credentials)
     g.current_actor = user

@@ -112,18 +112,23 @@ CURRENT_USER = (
         User.is_active.is_(True),
         TokenFamily.id == bindparam("family_id"),
         TokenFamily.revoked_at.is_(None),
+        # A sign-in ends when its family does, even for a token whose own expiry is later.
+        TokenFamily.expires_at > bindparam("now"),
     )
 )
 
 
 @jwt.user_lookup_loader
 def load_current_user(_header: dict[str, Any], claims: dict[str, Any]) -> User | None:
-    """The caller, in one query: an active user whose token family is not revoked."""
+    """The caller, in one query: an active user whose token family is neither revoked nor
+    expired."""
     try:
         user_id = uuid.UUID(claims["sub"])
         family_id = uuid.UUID(claims["fam"])
     except (KeyError, ValueError, TypeError, AttributeError):
         return None
-    user = db.session.scalar(CURRENT_USER, {"user_id": user_id, "family_id": family_id})
+    user = db.session.scalar(
+        CURRENT_USER, {"user_id": user_id, "family_id": family_id, "now": utcnow()}
+    )
     g.current_actor = user
     return user

@@ -54,8 +54,10 @@ def schedule_session(body: dict[str, Any]) -> Any:
 @authenticated(Role.CLINICIAN, Role.PATIENT)
 @blp.arguments(SessionQuery(), location="query")
 @blp.response(200, SessionPage)
+@blp.alt_response(404, description="`patient_id` names no patient the caller may see.")
 def list_sessions(query: dict[str, Any]) -> Any:
-    """The caller's sessions (a clinician's care-team patients', a patient's own), by start."""
+    """The caller's sessions (a clinician's care-team patients', a patient's own), by start.
+    A `patient_id` the caller may not see is 404, like the record itself."""
     # A patient only ever lists their own sessions: name them, so it shows in their access log.
     own = me().id if me().role is Role.PATIENT else None
     audit_resource(patient_id=query.get("patient_id") or own)

@@ -23,6 +23,7 @@ from telehealth.pagination import GroupedList, Page, SortKey
 from telehealth.patients.models import Patient
 from telehealth.patients.service import (
     get_managed_patient,
+    require_visible_patient,
     visible_patient_ids,
     visible_patient_ids_of,
 )
@@ -127,9 +128,13 @@ def _refuse_overlap(
     clinician_id: uuid.UUID,
     start: datetime,
     end: datetime,
+    actor: User,
     ignore: uuid.UUID | None = None,
 ) -> None:
-    statement = select(TreatmentSession.id, TreatmentSession.patient_id).where(
+    """409 on an overlap, naming the other session only if `actor` may see its patient (a
+    clinician's session with a patient whose care team they have left stays anonymous)."""
+    visible = TreatmentSession.patient_id.in_(visible_patient_ids(actor)).label("visible")
+    statement = select(TreatmentSession.id, TreatmentSession.patient_id, visible).where(
         or_(
             TreatmentSession.clinician_id == clinician_id,
             TreatmentSession.patient_id == patient_id,
@@ -143,6 +148,8 @@ def _refuse_overlap(
     clash = session.execute(statement.limit(1)).first()
     if clash is not None:
         whose = "the patient" if clash.patient_id == patient_id else "the clinician"
+        if not clash.visible:
+            raise Conflict(f"This time overlaps another session of {whose}.")
         raise Conflict(
             f"This time overlaps another session of {whose} (session {clash.id}).",
             extensions={"conflicting_session_id": str(clash.id)},
@@ -179,6 +186,7 @@ def schedule(
         clinician_id=actor.id,
         start=booked.scheduled_start,
         end=booked.scheduled_end,
+        actor=actor,
     )
     session.add(booked)
     session.flush()
@@ -230,6 +238,7 @@ def update(
         clinician_id=current.clinician_id,
         start=current.scheduled_start,
         end=current.scheduled_end,
+        actor=actor,
         ignore=current.id,
     )
     current.updated_at = utcnow()
@@ -412,6 +421,10 @@ def list_sessions(
     to: datetime | None = None,
     updated_since: datetime | None = None,
 ) -> Page[dict[str, Any]]:
+    # A `patient_id` the caller may not see is 404, as the record itself would be: an empty
+    # page would confirm nothing, yet log a successful read in that patient's access log.
+    if patient_id is not None:
+        require_visible_patient(session, actor, patient_id)
     page = SESSIONS.page(
         session,
         actor.role,
@@ -442,13 +455,15 @@ def list_sessions(
 def upcoming_for_clinician(
     session: Session, clinician: User, *, now: datetime, horizon_days: int = 90
 ) -> list[TreatmentSession]:
-    """The clinician's own sessions from now on (cancelled ones too, so calendars drop them)."""
+    """The clinician's own sessions from now on (cancelled ones too, so calendars drop them),
+    of the patients whose care team they are on: a former member's feed drops the rest."""
     return list(
         session.scalars(
             select(TreatmentSession)
             .join(Patient)
             .where(
                 TreatmentSession.clinician_id == clinician.id,
+                TreatmentSession.patient_id.in_(visible_patient_ids(clinician)),
                 TreatmentSession.scheduled_end >= now,
                 TreatmentSession.scheduled_start < now + timedelta(days=horizon_days),
             )

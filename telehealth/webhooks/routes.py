@@ -6,7 +6,6 @@ import uuid
 from typing import Any
 
 from flask_smorest import Blueprint
-from marshmallow import RAISE
 
 from telehealth.accounts.models import Role
 from telehealth.audit.context import audit_resource, audited
@@ -45,7 +44,7 @@ def create_webhook(body: dict[str, Any]) -> Any:
 @blp.get("/webhooks")
 @audited("webhook.list", "webhook")
 @authenticated(Role.ADMIN)
-@blp.arguments(PageQuery(), location="query", unknown=RAISE)
+@blp.arguments(PageQuery(), location="query")
 @blp.response(200, WebhookPage)
 def list_webhooks(query: dict[str, Any]) -> Any:
     """Registered endpoints, newest first (never their secrets)."""
@@ -65,7 +64,7 @@ def delete_webhook(webhook_id: uuid.UUID) -> None:
 @blp.get("/webhooks/<uuid:webhook_id>/deliveries")
 @audited("webhook.deliveries", "webhook", resource_arg="webhook_id")
 @authenticated(Role.ADMIN)
-@blp.arguments(PageQuery(), location="query", unknown=RAISE)
+@blp.arguments(PageQuery(), location="query")
 @blp.response(200, DeliveryPage)
 def list_webhook_deliveries(query: dict[str, Any], webhook_id: uuid.UUID) -> Any:
     """The endpoint's deliveries log, newest first: each event sent to it, whether it is

@@ -125,11 +125,45 @@ def test_bad_token_gets_401_problem(app, client, world, make_attempt):
 
     body = assert_problem(response, 401)
     if attempt.path == ME:
-        # One answer for every token failure: nothing tells the caller which check failed.
+        # One body for every token failure; the challenge says (RFC 6750) that the token was
+        # the trouble, and whether it only expired (refresh) or is no good (sign in again).
         reference = client.get(ME)
         assert response.get_data() == reference.get_data()
-        assert response.headers["WWW-Authenticate"].startswith("Bearer")
+        assert reference.headers["WWW-Authenticate"] == 'Bearer realm="telehealth"'
+        challenge = response.headers["WWW-Authenticate"]
+        if make_attempt in (_no_token, _not_bearer_scheme):
+            assert challenge == reference.headers["WWW-Authenticate"]  # no token at all
+            return
+        assert challenge.startswith('Bearer realm="telehealth", error="invalid_token"')
+        expired = 'error_description="The access token expired"'
+        assert (expired in challenge) is (make_attempt is _expired), challenge
     assert "Traceback" not in body["detail"]
+
+
+# Issue 18: expired and forged tokens got the same 401, so an app could not tell "refresh"
+# from "sign in again".
+def test_an_expired_access_token_says_so_and_a_forged_one_does_not(app, client, world):
+    expired = client.get(ME, headers=_expired(app, client, world).headers)
+    forged = client.get(ME, headers=_crafted(key=OTHER_KEY)(app, client, world).headers)
+
+    assert_problem(expired, 401)
+    assert expired.headers["WWW-Authenticate"] == (
+        'Bearer realm="telehealth", error="invalid_token", '
+        'error_description="The access token expired"'
+    )
+    assert_problem(forged, 401)
+    assert forged.headers["WWW-Authenticate"] == (
+        'Bearer realm="telehealth", error="invalid_token", error_description="The token is invalid"'
+    )
+
+
+def test_an_expired_refresh_token_says_so(client, world):
+    issued = datetime.now(UTC)
+    with time_machine.travel(issued + timedelta(days=31), tick=False):
+        response = client.post(REFRESH, headers=bearer(world.patient.refresh_token))
+
+    assert_problem(response, 401)
+    assert 'error_description="The refresh token expired"' in response.headers["WWW-Authenticate"]
 
 
 def test_access_token_lives_fifteen_minutes(client, world):
@@ -138,3 +172,33 @@ def test_access_token_lives_fifteen_minutes(client, world):
         assert who_am_i(client, world.clinician.access_token).status_code == 200
     with time_machine.travel(issued + timedelta(minutes=16), tick=False):
         assert_problem(who_am_i(client, world.clinician.access_token), 401)
+
+
+def test_a_sign_in_ends_when_its_token_family_expires(app, client, world):
+    """A family's expiry holds for its access tokens too, not only for refreshing."""
+    from sqlalchemy import update
+
+    from telehealth.auth.models import TokenFamily
+    from telehealth.extensions import db
+
+    assert client.get("/api/v1/me", headers=world.clinician.headers).status_code == 200
+    with app.app_context(), db.begin() as session:
+        session.execute(
+            update(TokenFamily)
+            .where(TokenFamily.user_id == world.clinician.user.id)
+            .values(expires_at=datetime.now(UTC) - timedelta(seconds=1))
+        )
+
+    response = client.get("/api/v1/me", headers=world.clinician.headers)
+
+    assert response.status_code == 401
+
+
+def test_development_signs_tokens_with_a_secret_of_its_own_not_the_placeholder():
+    from config import DEV_SECRET, load_config
+
+    first, again = load_config("development"), load_config("development")
+
+    assert first.SECRET_KEY != DEV_SECRET and len(first.SECRET_KEY) >= 64
+    assert first.JWT_SECRET_KEY == first.SECRET_KEY
+    assert again.SECRET_KEY == first.SECRET_KEY  # kept under instance/ across restarts

@@ -57,6 +57,7 @@ from tests.authz.authz_policy import (
 from tests.factories import PASSWORD, Actor, make_user, sign_in
 from tests.record_rights.rights_helpers import API, Records, make_records, random_id
 from tests.record_rights.test_phi_routes_audited import (
+    PLAN_BODY,
     URL_ARGS,
     WEBHOOK_BODY,
     add_lone_clinician,
@@ -119,12 +120,12 @@ POLICY: dict[tuple[str, str], Access] = {
     ("GET", f"{P}/checkins"): allow(CLINICIAN, PATIENT, scoped=True),
     ("GET", f"{API}/checkins/<uuid:checkin_id>"): allow(CLINICIAN, PATIENT, scoped=True),
     ("GET", f"{P}/outcomes"): allow(CLINICIAN, PATIENT, scoped=True),
-    # Alerts.
     # Check-in schedules: the care team reads and replaces a plan, the patient reads it (the
     # contract names no admin); what is due now is the caller's own.
     ("GET", f"{P}/schedule"): allow(CLINICIAN, PATIENT, scoped=True),
     ("PUT", f"{P}/schedule"): allow(CLINICIAN, scoped=True),
     ("GET", f"{API}/me/due"): allow(PATIENT),
+    # Alerts.
     ("GET", f"{API}/alerts"): allow(CLINICIAN, ADMIN),  # admins: every patient's (oversight)
     ("POST", f"{API}/alerts/<uuid:alert_id>/acknowledge"): allow(CLINICIAN, scoped=True),
     # Monitoring notes. Signing is the author's; each world note's author is the care-team
@@ -323,8 +324,8 @@ REQUESTS: dict[str, Request] = {
     "sessions.mark_no_show": Request(fixed({})),
     "sessions.medication_taken": Request(fixed({}), on_view(start_session)),
     "checkins.submit_checkin": Request(lambda c: {"recorded_at": minute_ago(), "mood": 6}),
-    "alerts.acknowledge_alert": Request(fixed({"note": "Called the patient."})),
     "schedules.replace_schedule": Request(fixed(PLAN_BODY)),
+    "alerts.acknowledge_alert": Request(fixed({"note": "Called the patient."})),
     "monitoring.add_note": Request(lambda c: {"observed_at": minute_ago(), "text": "Resting."}),
     "monitoring.sign_note": Request(fixed({})),
     "monitoring.amend_note": Request(fixed({"text": "Resting quietly.", "reason": "Precise."})),

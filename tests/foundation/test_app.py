@@ -22,7 +22,10 @@ from tests.problems import assert_problem
 )
 def test_production_refuses_unsafe_settings(overrides):
     with pytest.raises(RuntimeError):
-        load_config("production", **{"DATABASE_URL": "postgresql+psycopg://db/x", **overrides})
+        load_config(
+            "production",
+            **{"DATABASE_URL": "postgresql+psycopg://db/x", "AUDIT_KEY": "a" * 40, **overrides},
+        )
 
 
 def test_production_accepts_real_secrets():
@@ -30,6 +33,7 @@ def test_production_accepts_real_secrets():
         "production",
         SECRET_KEY="s" * 40,
         JWT_SECRET_KEY="j" * 40,
+        AUDIT_KEY="a" * 40,
         DATABASE_URL="postgresql+psycopg://db/telehealth",
         SMTP_URL="smtp://mail.clinic.example:25",  # invitations go by email in production
         MAIL_FROM="Telehealth <no-reply@clinic.example>",
@@ -76,7 +80,9 @@ def test_oversized_body_is_413(client, world):
         content_type="application/json",
         headers=world.clinician.headers,
     )
-    assert_problem(response, 413)
+    body = assert_problem(response, 413)
+    # Issue 18: the answer states the limit.
+    assert body["detail"] == "The body is larger than the limit of 65536 bytes."
 
 
 def test_invalid_json_is_a_problem_not_a_crash(client, world):

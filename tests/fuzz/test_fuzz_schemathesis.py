@@ -201,10 +201,6 @@ def _aim(case: Case, records: Records) -> None:
                 aimed = records.realize(name, case.body[name], visible=visible)
                 if aimed != case.body[name]:
                     case.body[name] = aimed
-    # Half the drawn ETags become `*`, which matches any version, so an edit can go through.
-    if_match = (case.headers or {}).get("If-Match")
-    if isinstance(if_match, str) and if_match and zlib.crc32(if_match.encode()) % 2:
-        case.headers["If-Match"] = "*"
 
 
 #: Rules the service checks that no JSON Schema can state, by operation: the fields a 422 may
@@ -220,13 +216,13 @@ UNSTATEABLE_RULES: dict[str, set[str]] = {
     # The systolic pressure above the diastolic; +40 min and end-of-session count from the
     # medication, so they cannot be recorded before it.
     "POST /api/v1/sessions/{session_id}/notes": {"vitals.systolic", "checkpoint"},
-    # Each item at most once; a weekday for a weekly item and a day for a monthly one, and
-    # neither for another.
-    "PUT /api/v1/patients/{patient_id}/schedule": {"items"},
     # One of the patient's own sessions; an Idempotency-Key used before for another body.
     "POST /api/v1/checkins": {"session_id", "Idempotency-Key"},
     # An http(s) URL whose host resolves to addresses webhooks may reach (SSRF rules).
     "POST /api/v1/webhooks": {"url"},
+    # Each item at most once; a weekday for a weekly item and a day for a monthly one, and
+    # neither for another.
+    "PUT /api/v1/patients/{patient_id}/schedule": {"items"},
 }
 
 
@@ -293,6 +289,7 @@ def _send(case: Case, app: Flask, actor: Actor) -> None:
     malformed one (negative cases, the coverage phase's missing-header probe), goes as drawn,
     to be refused with 401. Sign-out and refresh spend their token: a fresh pair each time."""
     _authorize(case, app, actor)
+    _current_etag(case, app, actor)
     SENT[f"{case.operation.method.upper()} {case.operation.path}"] += 1
     case.call_and_validate(app=app, additional_checks=[only_unstateable_rules_refused])
 
@@ -305,6 +302,17 @@ def _authorize(case: Case, app: Flask, actor: Actor) -> None:
             fresh = sign_in(app, actor.user)
             token = fresh.refresh_token if case.path.endswith("/refresh") else fresh.access_token
         case.headers["Authorization"] = f"Bearer {token}"
+
+
+def _current_etag(case: Case, app: Flask, actor: Actor) -> None:
+    """Half the drawn ETags become the record's current one, read as `actor` (`*` is no
+    precondition, 428), so an edit can go through; the other half stay stale (412)."""
+    if_match = (case.headers or {}).get("If-Match")
+    if not (isinstance(if_match, str) and if_match and zlib.crc32(if_match.encode()) % 2):
+        return
+    read = app.test_client().get(case.formatted_path, headers=actor.headers)
+    if read.status_code == 200 and "ETag" in read.headers:
+        case.headers["If-Match"] = read.headers["ETag"]
 
 
 # One world and one transaction for all of an operation's cases, on purpose.
@@ -341,6 +349,7 @@ def test_fuzz_stateful_workflows(app: Flask, world: World, fuzz_records: Records
         def before_call(self, case: Case) -> None:
             _aim(case, fuzz_records)
             _authorize(case, app, world.clinician)
+            _current_etag(case, app, world.clinician)
             SENT[f"{case.operation.method.upper()} {case.operation.path}"] += 1
 
         def get_call_kwargs(self, case: Case) -> dict[str, Any]:

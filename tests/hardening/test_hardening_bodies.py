@@ -224,7 +224,11 @@ def test_a_lone_surrogate_in_a_key_is_400(app, client, scene):
 
 def test_malformed_json_is_still_400(app, client, scene):
     for raw in ('{"name": ', "{'name': 'single quotes'}", '{"a": 1,}', "\ufeff{}"):
-        refused(app, lambda raw=raw: send(client, scene, "POST /patients", raw=raw), 400)
+        problem, _ = refused(
+            app, lambda raw=raw: send(client, scene, "POST /patients", raw=raw), 400
+        )
+        # Issue 18: not Werkzeug's "The browser (or proxy) sent a request that ...".
+        assert problem["detail"] == "The body is not valid JSON.", raw
 
 
 # --- media types ------------------------------------------------------------------------------

@@ -137,6 +137,7 @@ def service_env(database_url: str, redis_url: str, **extra: str) -> dict[str, st
         REDIS_URL=redis_url,
         SECRET_KEY=SECRET,
         JWT_SECRET_KEY=SECRET,
+        AUDIT_KEY=SECRET,
         # Production requires email (invitations); these runs start no worker, so none is sent.
         SMTP_URL=f"smtp://{HOST}:25",
         MAIL_FROM="Telehealth <no-reply@instances.example>",

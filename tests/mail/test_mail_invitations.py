@@ -188,6 +188,7 @@ def test_the_api_document_says_the_token_is_present_only_outside_production(clie
 PRODUCTION = {
     "SECRET_KEY": "s" * 40,
     "JWT_SECRET_KEY": "j" * 40,
+    "AUDIT_KEY": "a" * 40,
     "DATABASE_URL": "postgresql+psycopg://db/telehealth",
     "SMTP_URL": "smtp+starttls://relay:secret@mail.clinic.example:587",
     "MAIL_FROM": "Telehealth <no-reply@clinic.example>",

@@ -113,6 +113,14 @@ def test_without_if_match_the_change_needs_a_precondition(app, client, world):
     assert stored_patient(app, world.patient.id).name == "Pat Able"
 
 
+# Issue 18: `*` matches any version, so it proves nothing about the one read: as if missing.
+def test_if_match_star_is_no_precondition(app, client, world):
+    response = patch(client, world.clinician, world.patient.id, {"name": "Blind"}, if_match="*")
+
+    assert_problem(response, 428)
+    assert stored_patient(app, world.patient.id).name == "Pat Able"
+
+
 def test_a_stale_etag_is_refused(app, client, world):
     first = etag(client, world.clinician.headers, world.patient.id)
     assert (

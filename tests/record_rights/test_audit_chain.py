@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import insert, select, text, update
 from sqlalchemy.exc import DBAPIError
 
+from config import TestConfig
 from telehealth.audit import chain
 from telehealth.audit.models import AuditEvent, Outcome
 from telehealth.extensions import db
@@ -28,6 +29,7 @@ from tests.record_rights.rights_helpers import (
 )
 
 EVENTS = AuditEvent.__table__
+KEY = TestConfig.AUDIT_KEY
 
 
 def verify(app):
@@ -81,7 +83,7 @@ def test_events_are_numbered_from_one_and_each_links_to_the_one_before(app, trai
     for before, event in itertools.pairwise(events):
         assert event.prev_hash == before.hash
     for event in events:
-        assert event.hash == chain.digest(event.prev_hash, event)
+        assert event.hash == chain.digest(event.prev_hash, event, KEY)
     assert len({event.hash for event in events}) == 6
 
 
@@ -93,21 +95,24 @@ def test_the_cli_reports_an_intact_chain_and_exits_0(app, trail):
     assert "6 events verified" in outcome.output
 
 
-def test_events_written_before_the_chain_existed_are_left_out(app, trail):
+def test_an_event_written_outside_the_chain_is_refused_by_the_database(app, trail):
+    """Issue 18: a row inserted with `sequence = NULL` passed `verify` and showed in the access
+    log. The database now refuses it (how it is reported if it got in anyway: test_audit_keyed)."""
     with app.app_context():
-        db.session.execute(
-            insert(EVENTS).values(
-                id=uuid.uuid4(),
-                occurred_at=datetime(2020, 1, 1, tzinfo=UTC),
-                action="patient.read",
-                resource_type="patient",
-                outcome="success",
-                status_code=200,
+        session = db.session
+        with pytest.raises(DBAPIError, match="chain"), session.begin_nested():
+            session.execute(
+                insert(EVENTS).values(
+                    id=uuid.uuid4(),
+                    occurred_at=datetime(2020, 1, 1, tzinfo=UTC),
+                    action="patient.read",
+                    resource_type="patient",
+                    outcome="success",
+                    status_code=200,
+                )
             )
-        )
-        db.session.commit()
 
-    assert event_count(app) == 7
+    assert event_count(app) == 6
     result = verify(app)
     assert (result.checked, result.broken) == (6, None)
 
@@ -176,11 +181,11 @@ def test_rehashing_a_changed_event_breaks_the_link_of_the_next_one(app, trail):
         changed = SimpleNamespace(**row._asdict())
         changed.status_code = 200
         changed.outcome = Outcome(row.outcome)
-        assert chain.digest(row.prev_hash, changed) != row.hash
+        assert chain.digest(row.prev_hash, changed, KEY) != row.hash
         session.execute(
             update(EVENTS)
             .where(EVENTS.c.sequence == 3)
-            .values(status_code=200, hash=chain.digest(row.prev_hash, changed))
+            .values(status_code=200, hash=chain.digest(row.prev_hash, changed, KEY))
         )
 
     result = verify(app)

@@ -13,6 +13,7 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
 
 from telehealth.accounts.models import Role
 from telehealth.audit import chain
@@ -86,7 +87,7 @@ def test_an_unlinked_event_is_linked_by_the_commit_and_only_by_it(chain_app):
     with app.app_context(), db.begin() as session:
         linked = session.get(AuditEvent, event.id)
         assert linked is not None and linked.sequence and linked.link_pending is None
-        assert linked.hash == chain.digest(linked.prev_hash or "", linked)
+        assert linked.hash == chain.digest(linked.prev_hash or "", linked, app.config["AUDIT_KEY"])
 
     forge = AuditEvent(
         action="test.forge", resource_type="test", outcome=Outcome.SUCCESS, status_code=200
@@ -102,3 +103,50 @@ def test_an_unlinked_event_is_linked_by_the_commit_and_only_by_it(chain_app):
             .where(AuditEvent.id == forge.id)
             .values(status_code=500, sequence=10**9, prev_hash="0" * 64, link_pending=None)
         )
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(backend() != "postgresql", reason="the commit-time link is PostgreSQL's")
+def test_an_event_pending_without_the_key_cannot_commit(chain_app):
+    """Someone with write access inserts an event the way the application does, pending its
+    link, but cannot hand over the key: the commit-time link refuses it, so it never exists."""
+    app = chain_app
+    with app.app_context():
+        before = len(_events(app))
+        with pytest.raises(DBAPIError, match="chain key"), db.begin() as session:
+            session.execute(
+                sa.insert(AuditEvent).values(
+                    action="patient.export",
+                    resource_type="patient",
+                    outcome="success",
+                    status_code=200,
+                    link_pending='{"action":"patient.export","sequence":\n}',
+                )
+            )
+        assert len(_events(app)) == before
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(backend() != "postgresql", reason="the commit-time link is PostgreSQL's")
+def test_the_key_lasts_only_as_long_as_its_transaction(chain_app):
+    """The key reaches the commit-time link through a setting local to the transaction: once
+    it commits, the same connection no longer holds it, and no row does."""
+    app = chain_app
+    key = app.config["AUDIT_KEY"]
+    with app.app_context(), db.engine.connect() as connection:
+        session = Session(bind=connection)
+        event = chain.append(
+            session,
+            AuditEvent(
+                action="test.key", resource_type="test", outcome=Outcome.SUCCESS, status_code=200
+            ),
+        )
+        session.commit()
+        assert connection.scalar(
+            sa.text("SELECT current_setting('telehealth.audit_key', true)")
+        ) in ("", None)
+        row = connection.execute(
+            sa.text("SELECT to_jsonb(e)::text FROM audit_events e WHERE id = :id"), {"id": event.id}
+        ).scalar_one()
+        assert key not in row
+        connection.rollback()

@@ -158,6 +158,9 @@ URL_ARGS: dict[str, Callable[[World], str]] = {
 }
 
 
+# A check-in plan: the daily mood at 09:00 in the patient's zone.
+PLAN_BODY = {"reminders": True, "items": [{"instrument": "mood", "every": "day", "at": "09:00"}]}
+
 # A webhook to a loopback port nobody listens on (nothing is sent in tests anyway).
 WEBHOOK_BODY = {"url": "http://127.0.0.1:9/hook", "events": ["*"]}
 
@@ -253,12 +256,12 @@ ALLOWED: dict[str, Callable[[World], Call]] = {
         {"name": "Pat Renamed"},
         headers=etag(w, f"{API}/patients/{w.actor('patient').id}"),
     ),
-    "sessions.calendar_feed": lambda w: Call("clinician"),
-    "sessions.cancel_session": lambda w: Call("clinician", {"reason": "Unwell."}),
-    # The records' note is unsigned, so completing it takes a reason.
     "schedules.due_now": lambda w: Call("patient"),
     "schedules.get_schedule": lambda w: Call("patient"),
     "schedules.replace_schedule": lambda w: Call("clinician", PLAN_BODY),
+    "sessions.calendar_feed": lambda w: Call("clinician"),
+    "sessions.cancel_session": lambda w: Call("clinician", {"reason": "Unwell."}),
+    # The records' note is unsigned, so completing it takes a reason.
     "sessions.complete_session": lambda w: (
         start_session(w),
         Call("clinician", {"reason": "Ended early."}),
@@ -326,12 +329,12 @@ REFUSED: dict[str, Callable[[World], Call]] = {
         headers=etag(w, f"{API}/patients/{w.actor('patient').id}"),
         status=404,
     ),
-    "sessions.calendar_feed": refused("patient", 403),
-    "sessions.cancel_session": refused("other_clinician", 404, {"reason": "Unwell."}),
-    "sessions.complete_session": refused("other_clinician", 404, {}),
     "schedules.due_now": refused("clinician", 403),
     "schedules.get_schedule": refused("other_patient", 404),
     "schedules.replace_schedule": refused("patient", 403, PLAN_BODY),
+    "sessions.calendar_feed": refused("patient", 403),
+    "sessions.cancel_session": refused("other_clinician", 404, {"reason": "Unwell."}),
+    "sessions.complete_session": refused("other_clinician", 404, {}),
     "sessions.get_session": refused("other_patient", 404),
     "sessions.list_sessions": refused("admin", 403),
     "sessions.mark_no_show": refused("other_clinician", 404, {}),

@@ -3,11 +3,14 @@ patients their own; lists filter, page by cursor in start order, and sync by `up
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 
 import pytest
 
+from telehealth.audit.models import Outcome
 from tests.factories import make_patient
+from tests.record_rights.rights_helpers import stored_events
 from tests.sessions.helpers import (
     API,
     SESSIONS,
@@ -127,9 +130,23 @@ def test_a_clinician_sees_sessions_colleagues_scheduled_for_shared_patients(
     assert ids(list_items(client, world.other_clinician)) == two_teams["theirs"]
 
 
-def test_filtering_by_a_foreign_patient_reveals_nothing(client, world, two_teams):
-    assert list_items(client, world.clinician, patient_id=world.other_patient.id) == []
-    assert list_items(client, world.patient, patient_id=world.other_patient.id) == []
+# Issue 18: an empty 200 was an existence oracle and logged a successful read of the patient.
+@pytest.mark.parametrize("who", ["clinician", "patient", "lone_clinician"])
+def test_filtering_by_a_foreign_patient_is_404_and_logs_no_success(
+    app, client, world, two_teams, who
+):
+    actor = getattr(world, who)
+    foreign = world.other_patient.id
+
+    hidden = client.get(SESSIONS, headers=actor.headers, query_string={"patient_id": foreign})
+    missing = client.get(SESSIONS, headers=actor.headers, query_string={"patient_id": random_id()})
+
+    assert_problem(hidden, 404)
+    assert_problem(missing, 404)
+    assert hidden.get_json() == missing.get_json()
+    events = stored_events(app, patient_id=uuid.UUID(foreign), action="session.list")
+    assert events, "the probe is still recorded"
+    assert [event.outcome for event in events] == [Outcome.DENIED]
 
 
 # Filters

@@ -105,6 +105,16 @@ def test_without_if_match_a_patch_is_428_and_changes_nothing(client, world, book
     assert read(client, world.clinician, booked["id"]) == before
 
 
+# Issue 18: `*` matches any version, so it proves nothing about the one read: as if missing.
+def test_if_match_star_is_428_and_changes_nothing(client, world, booked):
+    before = read(client, world.clinician, booked["id"])
+
+    response = patch(client, world.clinician, booked["id"], {"duration_minutes": 60}, "*")
+
+    assert_problem(response, 428)
+    assert read(client, world.clinician, booked["id"]) == before
+
+
 # A new session is at "v1"; If-Match compares strongly, so a weak W/"v1" does not match.
 @pytest.mark.parametrize("stale", ['"v0"', '"v2"', '"something else"', "v1x", 'W/"v1"'])
 def test_a_wrong_if_match_is_412_and_changes_nothing(client, world, booked, stale):

@@ -139,6 +139,7 @@ def test_the_connection_itself_refuses_an_address_the_check_would_refuse():
 PRODUCTION = {
     "SECRET_KEY": "s" * 40,
     "JWT_SECRET_KEY": "j" * 40,
+    "AUDIT_KEY": "a" * 40,
     "DATABASE_URL": "postgresql+psycopg://db/telehealth",
     "SMTP_URL": "smtp://127.0.0.1:25",
     "MAIL_FROM": "Clinic <care@clinic.example.org>",

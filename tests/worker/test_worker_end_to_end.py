@@ -495,18 +495,17 @@ def test_a_sentinel_in_every_free_text_field_never_leaves_by_email_or_webhook(
             timeout=10 + PROMPT,
             what=f"the session reminder\n{stack.report()}",
         )
-        reminder_mails = wait_until(
-            lambda: (
-                [
-                    m
-                    for m in stack.smtp.messages
-                    if m.subject.startswith("Reminder") and reminded_session in m.body
-                ]
-                or None
-            ),
-            timeout=PROMPT,
-            what="the reminder emails",
-        )
+
+        def both_reminder_mails() -> list[Any] | None:
+            found = [
+                m
+                for m in stack.smtp.messages
+                if m.subject.startswith("Reminder") and reminded_session in m.body
+            ]
+            # The patient's and the clinician's are two deliveries: wait for both.
+            return found if len({m.envelope_to[0] for m in found}) >= 2 else None
+
+        reminder_mails = wait_until(both_reminder_mails, timeout=PROMPT, what="the reminder emails")
         time.sleep(1)  # what is still on its way
         events = verified(receiver, secret)
         requests = list(receiver.requests)
