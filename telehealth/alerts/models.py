@@ -24,8 +24,8 @@ from telehealth.monitoring.models import Checkpoint
 
 class AlertKind(enum.StrEnum):
     """In priority order, as the clinical reference lists them: what is happening now, around
-    a dose at home, before trends. The first is the most urgent; this order is the only place
-    that decides an alert's `priority`."""
+    medication taken at home, before trends. The first is the most urgent; this order is the
+    only place that decides an alert's `priority`."""
 
     SUICIDAL_IDEATION = "suicidal_ideation"
     ADVERSE_EVENT = "adverse_event"

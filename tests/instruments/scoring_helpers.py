@@ -1,4 +1,4 @@
-"""The instruments as /work/shared/clinical-reference.md states them, written out here
+"""The instruments as their publications state them (PHQ-9, GAD-7, PCL-5), written out here
 independently of `telehealth.instruments`, so the tests check the service against the reference
 rather than against itself; plus answer-vector builders and check-in request helpers."""
 
