@@ -66,3 +66,14 @@ def test_known_parameters_still_answer(client: FlaskClient, scene: Scene) -> Non
     )
 
     assert response.status_code == 200, response.get_json()
+
+
+def test_flask_smorest_still_records_where_a_view_reads_its_arguments(app) -> None:
+    """The tripwire of the one private attribute the query guard reads (`_apidoc`)."""
+    from telehealth.guards import declares_query_parameters
+
+    views = app.view_functions
+    assert declares_query_parameters(views["sessions.list_sessions"])
+    assert declares_query_parameters(views["alerts.list_alerts"])
+    assert not declares_query_parameters(views["sessions.get_session"])
+    assert not declares_query_parameters(views["inbox.read_notification"])
