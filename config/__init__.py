@@ -111,7 +111,12 @@ class Config:
     # How often the worker logs a signed head of the audit chain (an anchor), in minutes.
     AUDIT_ANCHOR_MINUTES = _env_int("AUDIT_ANCHOR_MINUTES", 60)
     JWT_REFRESH_TOKEN_EXPIRES = timedelta(days=_env_int("REFRESH_TOKEN_DAYS", 30))
+    # A refresh token presented again this soon after it was spent answers the same pair (a
+    # phone retrying on a bad network); later, reuse revokes the sign-in.
+    REFRESH_REUSE_GRACE_SECONDS = _env_int("REFRESH_REUSE_GRACE_SECONDS", 10)
     JWT_TOKEN_LOCATION = ["headers"]
+    # POST /auth/refresh also reads the refresh token from a JSON body, as OAuth clients send it.
+    JWT_REFRESH_JSON_KEY = "refresh_token"
     JWT_COOKIE_CSRF_PROTECT = False  # tokens travel in headers only
     INVITATION_TTL = timedelta(days=_env_int("INVITATION_TTL_DAYS", 7))
     PASSWORD_MIN_LENGTH = 12

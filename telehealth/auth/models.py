@@ -13,7 +13,8 @@ from telehealth.db import Base, new_id, utcnow
 class TokenFamily(Base):
     """One sign-in: the chain of refresh tokens that rotate from one login.
 
-    Only the newest refresh token of a family is valid (`current_jti`). Presenting an older one
+    Only the newest refresh token of a family is valid (`current_jti`), and the one before it for
+    a few seconds after it was spent (`REFRESH_REUSE_GRACE_SECONDS`). Presenting an older one
     means it was stolen or replayed, so the whole family is revoked. Access tokens name their
     family, so revoking it (logout, reuse, deactivation) stops them at once on every instance.
     """
@@ -25,6 +26,10 @@ class TokenFamily(Base):
         ForeignKey("users.id", ondelete="CASCADE"), index=True
     )
     current_jti: Mapped[str] = mapped_column(String(64))
+    #: The refresh token spent last, and when: presented again within the grace window (a phone
+    #: retrying on a bad network) it answers the family's current pair instead of revoking it.
+    previous_jti: Mapped[str | None] = mapped_column(String(64))
+    rotated_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from flask import current_app, g
@@ -66,24 +67,36 @@ def rotate_tokens(session: Session, user: User, claims: dict[str, Any]) -> Token
     """Spend the presented refresh token and hand out the family's next pair.
 
     The swap is one conditional UPDATE, so two concurrent uses of one token cannot both win.
+    The losers (and a retry soon after) get the winner's pair again, if they come within the
+    grace window; otherwise the token was reused, and its family is revoked.
     """
     family_id = uuid.UUID(claims["fam"])
     new_jti = _new_jti()
+    now = utcnow()
+    live = (
+        TokenFamily.id == family_id,
+        TokenFamily.revoked_at.is_(None),
+        TokenFamily.expires_at > now,
+    )
     swapped = session.execute(
         update(TokenFamily)
-        .where(
-            TokenFamily.id == family_id,
-            TokenFamily.current_jti == claims["jti"],
-            TokenFamily.revoked_at.is_(None),
-            TokenFamily.expires_at > utcnow(),
-        )
-        .values(current_jti=new_jti)
+        .where(*live, TokenFamily.current_jti == claims["jti"])
+        .values(current_jti=new_jti, previous_jti=claims["jti"], rotated_at=now)
         .returning(TokenFamily.id)
     ).scalar_one_or_none()
-    if swapped is None:
-        revoke_family(session, family_id, reason="refresh_reuse")
-        raise RefreshTokenReused("The refresh token was already used; sign in again.")
-    return _pair(user, family_id, new_jti)
+    if swapped is not None:
+        return _pair(user, family_id, new_jti)
+    # A statement of its own: on PostgreSQL it sees what a concurrent winner committed.
+    grace = timedelta(seconds=current_app.config["REFRESH_REUSE_GRACE_SECONDS"])
+    current = session.scalar(
+        select(TokenFamily.current_jti).where(
+            *live, TokenFamily.previous_jti == claims["jti"], TokenFamily.rotated_at >= now - grace
+        )
+    )
+    if current is not None:
+        return _pair(user, family_id, current)
+    revoke_family(session, family_id, reason="refresh_reuse")
+    raise RefreshTokenReused("The refresh token was already used; sign in again.")
 
 
 def revoke_family(session: Session, family_id: uuid.UUID, *, reason: str) -> None:

@@ -11,11 +11,17 @@ from sqlalchemy.orm import Session
 from telehealth.accounts.models import User
 from telehealth.db import new_id, utcnow
 from telehealth.outbound.inbox import entry_for
-from telehealth.outbound.models import Delivery, EventType, Notification, OutboxEvent
+from telehealth.outbound.models import (
+    ACCOUNT_EVENTS,
+    Delivery,
+    EventType,
+    Notification,
+    OutboxEvent,
+)
 from telehealth.outbound.registry import CHANNELS
 
-#: Events that make an inbox entry for their recipients (an invitation only goes by email).
-INBOX_EVENTS = frozenset(EventType) - {EventType.ACCOUNT_INVITED}
+#: Events that make an inbox entry for their recipients (account emails only go by email).
+INBOX_EVENTS = frozenset(EventType) - ACCOUNT_EVENTS
 
 
 def fan_out(session: Session, event_id: uuid.UUID) -> list[uuid.UUID]:

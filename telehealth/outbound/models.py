@@ -35,12 +35,19 @@ class EventType(enum.StrEnum):
     SESSION_CHANGED = "session.changed"
     SESSION_REMINDER = "session.reminder"
     CHECKPOINT_OVERDUE = "checkpoint.overdue"
+    #: A signed head of the audit trail, published for the clinic to keep outside the database.
+    AUDIT_ANCHOR = "audit.anchor"
     #: Internal: an account's invitation, emailed to its owner; never sent to a webhook.
     ACCOUNT_INVITED = "account.invited"
+    #: Internal: a password reset link, emailed to the account's owner; never sent to a webhook.
+    ACCOUNT_PASSWORD_RESET = "account.password_reset"
 
+
+#: Emailed to their one recipient only: no inbox entry, no webhook.
+ACCOUNT_EVENTS = frozenset({EventType.ACCOUNT_INVITED, EventType.ACCOUNT_PASSWORD_RESET})
 
 #: The events the clinic's systems may subscribe to (webhooks); the others are internal.
-PUBLIC_EVENTS = frozenset(EventType) - {EventType.ACCOUNT_INVITED}
+PUBLIC_EVENTS = frozenset(EventType) - ACCOUNT_EVENTS
 
 
 class OutboxEvent(Base):
