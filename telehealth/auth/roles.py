@@ -20,12 +20,14 @@ R = TypeVar("R")
 def authenticated(
     *roles: Role, refresh: bool = False
 ) -> Callable[[Callable[P, R]], Callable[P, R]]:
-    """Require a valid access token (or refresh token), and one of `roles` if any are named."""
+    """Require a valid access token (or refresh token), and one of `roles` if any are named.
+    A refresh token may also come in a JSON body (`refresh_token`), as OAuth clients send it."""
+    locations = ["headers", "json"] if refresh else ["headers"]
 
     def decorator(view: Callable[P, R]) -> Callable[P, R]:
         @functools.wraps(view)
         def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-            verify_jwt_in_request(refresh=refresh)
+            verify_jwt_in_request(refresh=refresh, locations=locations)
             if roles and current_user.role not in roles:
                 raise Forbidden("Your role may not use this route.")
             return view(*args, **kwargs)

@@ -14,7 +14,7 @@ from telehealth.accounts.schemas import UserOut
 from telehealth.audit.context import audit_resource, audited
 from telehealth.auth import tokens
 from telehealth.auth.roles import authenticated, me
-from telehealth.auth.schemas import ActivateIn, LoginIn, TokenPairOut
+from telehealth.auth.schemas import ActivateIn, LoginIn, RefreshIn, TokenPairOut
 from telehealth.extensions import db, limiter
 from telehealth.net import client_address
 
@@ -80,11 +80,15 @@ def login(credentials: dict[str, str]) -> tokens.TokenPair:
 @blp.post("/auth/refresh")
 @audited("auth.refresh", "user")
 @authenticated(refresh=True)
+@blp.arguments(RefreshIn(), required=False)
 @blp.response(200, TokenPairOut)
-def refresh() -> tokens.TokenPair:
-    """Exchange a refresh token (as the bearer token) for a new pair.
+def refresh(_body: dict[str, str]) -> tokens.TokenPair:
+    """Exchange a refresh token for a new pair.
 
-    The presented token is spent. Presenting a spent one revokes every token of its sign-in.
+    Send the refresh token as the bearer token, or in the body as `refresh_token`. The presented
+    token is spent. The same token presented again within a few seconds (a retry on a bad
+    network) answers the same new pair; after that, presenting a spent token revokes every
+    token of its sign-in.
     """
     _signed_in(me().id)
     return tokens.rotate_tokens(db.session, me(), get_jwt())

@@ -20,6 +20,16 @@ class ActivateIn(StrictSchema):
     )
 
 
+class RefreshIn(StrictSchema):
+    refresh_token = fields.String(
+        validate=[validate.Length(min=1, max=2048), refuse_nul],
+        metadata={
+            "description": "The refresh token, as OAuth clients send it; or leave the body out "
+            "and send it as the bearer token."
+        },
+    )
+
+
 class TokenPairOut(StrictSchema):
     access_token = fields.String(required=True)
     refresh_token = fields.String(required=True)
