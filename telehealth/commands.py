@@ -101,8 +101,8 @@ def audit() -> None:
     "--anchor",
     "anchor_file",
     type=click.File("r"),
-    help="A file of anchors, lines printed by `audit anchor` or logged by the worker (the last "
-    "is used): prove that nothing at or before the event it recorded was removed or rewritten.",
+    help="A file of anchors, lines printed by `audit anchor`, logged by the worker or received as "
+    "`audit.anchor` webhook bodies (the last is used): prove that nothing at or before the event it recorded was removed or rewritten.",
 )
 @with_appcontext
 def verify_audit_chain(anchor_file: IO[str] | None) -> None:
@@ -116,6 +116,8 @@ def verify_audit_chain(anchor_file: IO[str] | None) -> None:
             value = json.loads(lines[-1]) if lines else None
             if isinstance(value, dict) and "audit_anchor" in value:
                 value = value["audit_anchor"]
+            elif isinstance(value, dict) and value.get("type") == "audit.anchor":
+                value = value.get("data")  # the body of an `audit.anchor` webhook delivery
             anchor = chain.check_anchor(value, key=key)
         except (ValueError, chain.AnchorInvalid) as error:
             message = str(error) if isinstance(error, chain.AnchorInvalid) else "not JSON"

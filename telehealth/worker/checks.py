@@ -62,14 +62,16 @@ def run_checks() -> None:
 
 
 def anchor_audit_chain(session: Session) -> None:
-    """Publish the signed head of the audit chain to the log, once per AUDIT_ANCHOR_MINUTES
-    across every worker: shipped off the machine, these lines are the anchors that
-    `flask audit verify --anchor` checks the database against."""
+    """Publish the signed head of the audit chain, once per AUDIT_ANCHOR_MINUTES across every
+    worker: to the log and as an `audit.anchor` event to the clinic's webhooks. Kept off the
+    machine, these are the anchors that `flask audit verify --anchor` checks the database
+    against (a webhook's `data` is the anchor itself)."""
     period = 60 * current_app.config["AUDIT_ANCHOR_MINUTES"]
     if not claim_slot("audit-anchor", int(utcnow().timestamp() // period)):
         return
     head = chain.anchor(session, key=chain.current_key())
     log.info("audit anchor", extra={"audit_anchor": head})
+    emit(session, EventType.AUDIT_ANCHOR, head)
 
 
 def due_work(session: Session) -> tuple[list, list]:  # type: ignore[type-arg]
