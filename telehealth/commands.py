@@ -102,7 +102,8 @@ def audit() -> None:
     "anchor_file",
     type=click.File("r"),
     help="A file of anchors, lines printed by `audit anchor`, logged by the worker or received as "
-    "`audit.anchor` webhook bodies (the last is used): prove that nothing at or before the event it recorded was removed or rewritten.",
+    "`audit.anchor` webhook bodies (the last is used): prove that nothing at or before the "
+    "event it recorded was removed or rewritten.",
 )
 @with_appcontext
 def verify_audit_chain(anchor_file: IO[str] | None) -> None:
