@@ -31,8 +31,9 @@ max_requests_jitter = int(os.environ.get("GUNICORN_MAX_REQUESTS_JITTER", 10_000)
 accesslog = None
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
-# Health data never goes in a process title or a URL, but keep request lines short anyway.
-limit_request_line = 4094
+# gunicorn's largest limit: the app itself refuses URLs over 4,096 characters with a problem
+# (telehealth.guards), so gunicorn's HTML 414 only meets request lines over 8 KiB.
+limit_request_line = 8190
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 
 

@@ -10,6 +10,10 @@
   downstream catches these (the limiter's key function and the idempotency hash read the body
   too).
 - A body sent without a Content-Length (chunked) is held to the same cap (413).
+- The URL (path and query string, as sent) is at most `MAX_URL_LENGTH` characters (414, as a
+  problem like every other error; gunicorn's own limit sits above it, so its HTML page is never
+  what a client meets below 8 KiB). Every query parameter declares a bounded length, so no
+  valid request comes near it.
 - The query string must be UTF-8 once percent-decoded (400), instead of being read with
   replacement characters.
 - An API route that declares no query parameters refuses any (422); the others refuse unknown
@@ -30,10 +34,15 @@ from werkzeug.exceptions import (
     BadRequest,
     HTTPException,
     RequestEntityTooLarge,
+    RequestURITooLarge,
     UnprocessableEntity,
     UnsupportedMediaType,
 )
 
+#: Longer than any valid request of this API (the longest: a search of 200 characters, each
+#: percent-encoded from four UTF-8 bytes, and a cursor: about 3,000) and below gunicorn's
+#: `limit_request_line` (config/gunicorn.conf.py).
+MAX_URL_LENGTH = 4096
 #: Far deeper than any body of this API (a check-in's instruments nest three levels).
 MAX_JSON_DEPTH = 32
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -73,6 +82,15 @@ def _is_unicode(text: str) -> bool:
 def _has_body() -> bool:
     chunked = "chunked" in request.headers.get("Transfer-Encoding", "").lower()
     return chunked or bool(request.content_length)
+
+
+def _check_url_length() -> None:
+    sent = request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI")
+    length = len(sent) if sent else len(request.path) + 1 + len(request.query_string)
+    if length > MAX_URL_LENGTH:
+        raise RequestURITooLarge(
+            f"The URL is longer than the limit of {MAX_URL_LENGTH} characters."
+        )
 
 
 def _check_query_string() -> None:
@@ -150,6 +168,7 @@ def _audit_refusal() -> None:
 
 def check_request() -> None:
     try:
+        _check_url_length()
         _check_query_string()
         _refuse_query_without_parameters()
         _check_body()

@@ -7,7 +7,8 @@ table adds what only the service code knows (which conflicts are possible, the r
 sign-in routes, the responses that are not JSON):
 
 - every error is an RFC 9457 problem (`application/problem+json`, the `Problem` schema), listed
-  by status: 400, 401, 403, 404, 409, 412, 413, 415, 422, 428, 429 and 503 where they apply.
+  by status: 400, 401, 403, 404, 409, 412, 413, 414, 415, 422, 428, 429 and 503 where they
+  apply.
   There is no catch-all `default`: a status the document does not list is a bug;
 - the headers: `X-Request-ID` on every answer, `WWW-Authenticate` on 401, `Retry-After` on 429
   and 503, the rate-limit headers of the sign-in routes, `ETag`, `Idempotent-Replayed` and
@@ -126,6 +127,7 @@ ERROR_STATUSES: dict[int, tuple[str, tuple[str, ...]]] = {
     409: ("The request conflicts with the record's current state.", ()),
     412: ("If-Match names a version that is no longer current; read the record again.", ()),
     413: ("The body is larger than the service accepts.", ()),
+    414: ("The URL is longer than the service accepts (4,096 characters).", ()),
     415: ("A body that is not JSON (`Content-Type: application/json`).", ()),
     422: ("Invalid fields; `errors` has a message for each.", ()),
     428: ("If-Match is missing: send the ETag last read.", ()),
@@ -370,7 +372,8 @@ def document_operation(
             headers.update(body.pop("headers", {}))
             response.update(body)
 
-    errors: dict[int, str | None] = {400: None}  # telehealth.guards and the argument parser
+    # telehealth.guards (400, 414) and the argument parser (400).
+    errors: dict[int, str | None] = {400: None, 414: None}
     if operation.get("security") != []:
         errors[401] = None
     if getattr(view, "allowed_roles", None):

@@ -48,7 +48,10 @@ class PageQuery(Schema):
         metadata={"description": f"Page size, 1 to {MAX_LIMIT}."},
     )
     cursor = fields.String(
-        validate=validate.Length(max=512),
+        validate=[
+            validate.Length(max=512),
+            validate.Regexp(r"^[A-Za-z0-9_=-]*$", error="Not a cursor from this list."),
+        ],
         metadata={"description": "Opaque cursor from the previous page's `next_cursor`."},
     )
 
