@@ -5,17 +5,16 @@
 from __future__ import annotations
 
 import json
-from datetime import date
+import os
 from typing import IO
 
 import click
+from flask import current_app
 from flask.cli import with_appcontext
-from sqlalchemy import select
 
 from telehealth.accounts import service as accounts
-from telehealth.accounts.models import Role, User
-from telehealth.accounts.passwords import hash_password
 from telehealth.audit import chain
+from telehealth.db import utcnow
 from telehealth.errors import ApiError
 from telehealth.extensions import db
 from telehealth.idempotency import purge_expired
@@ -38,49 +37,31 @@ def create_admin(email: str, password: str, name: str) -> None:
         raise click.ClickException(error.detail or "could not create the admin") from None
 
 
-DEMO_PASSWORD = "demo-password-123"
-DEMO_ACCOUNTS = {
-    Role.ADMIN: ("admin@demo.example", "Ada Admin"),
-    Role.CLINICIAN: ("clinician@demo.example", "Dr. Casey Clinician"),
-    Role.PATIENT: ("patient@demo.example", "Pat Patient"),
-}
-
-
 @click.command("demo-data")
+@click.option("--seed", type=int, help="Seed of the day-to-day variation (default: a fixed one).")
 @with_appcontext
-def demo_data() -> None:
-    """Create demo accounts (an admin, a clinician, a patient in their care) once, and print
-    how to sign in. Never run it against a production database."""
+def demo_data(seed: int | None) -> None:
+    """Build a demo clinic worth exploring, once, and print how to sign in: clinicians with
+    care teams, a dozen patients with eight weeks of check-ins, sessions and alerts, written
+    through the services the API uses on a clock set back. Development only."""
+    if "production" in (os.environ.get("TELEHEALTH_ENV"), current_app.config["ENV_NAME"]):
+        raise click.ClickException("demo-data never runs in production (TELEHEALTH_ENV).")
+    # Imported here: no other command, and no server or worker process, loads the demo or the
+    # clock-travel library it uses.
+    from telehealth import demo
+
     with db.begin() as session:
-        if session.scalar(select(User).where(User.email == DEMO_ACCOUNTS[Role.ADMIN][0])) is None:
-            admin_email, admin_name = DEMO_ACCOUNTS[Role.ADMIN]
-            accounts.create_admin(
-                session, email=admin_email, name=admin_name, password=DEMO_PASSWORD
-            )
-            clinician_email, clinician_name = DEMO_ACCOUNTS[Role.CLINICIAN]
-            clinician = accounts.create_clinician(
-                session, email=clinician_email, name=clinician_name
-            ).record
-            clinician.password_hash = hash_password(DEMO_PASSWORD)
-            patient_email, patient_name = DEMO_ACCOUNTS[Role.PATIENT]
-            patient = patients.create_patient(
-                session,
-                clinician,
-                email=patient_email,
-                name=patient_name,
-                date_of_birth=date(1985, 4, 12),
-                timezone="America/New_York",
-                emergency_contact={"name": "Sam Patient", "phone": "+1 555 0100"},
-            ).record
-            patient.user.password_hash = hash_password(DEMO_PASSWORD)
-    click.echo(f"Demo accounts (password for each: {DEMO_PASSWORD}):")
-    for role, (email, _name) in DEMO_ACCOUNTS.items():
-        click.echo(f"  {role.value:<9} {email}")
-    click.echo(
-        "Sign in: curl -s -X POST http://127.0.0.1:5000/api/v1/auth/login "
-        "-H 'Content-Type: application/json' "
-        f'-d \'{{"email": "{DEMO_ACCOUNTS[Role.CLINICIAN][0]}", "password": "{DEMO_PASSWORD}"}}\''
-    )
+        if demo.exists(session):
+            click.echo("The demo clinic is already there; nothing added.")
+        else:
+            planned = demo.steps(utcnow().date(), demo.SEED if seed is None else seed)
+            builder = demo.Builder(session)
+            try:
+                with click.progressbar(planned, label="Building the demo clinic") as bar:
+                    builder.run(bar)
+            except ApiError as error:
+                raise click.ClickException(f"the demo broke a rule: {error.detail}") from None
+    click.echo(demo.logins())
 
 
 @click.command("purge-idempotency-keys")
