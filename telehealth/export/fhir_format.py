@@ -2,7 +2,10 @@
 `fhir.resources` R4B models (FHIR 4.3, the R4 line) before it is written.
 
 Entries are identified by `urn:uuid:` full URLs and refer to each other the same way, so the
-bundle is self-contained. Codes follow the clinical reference's mapping table.
+bundle is self-contained. Codes follow the clinical reference's mapping table; LOINC where a code
+exists, else the service's own code systems (`urn:telehealth:fhir:CodeSystem:<name>`), and the
+service's own extensions where FHIR R4 has no element. Everything the JSON export says is here
+too (docs/export.md has the field by field table). Never a dose amount.
 """
 
 from __future__ import annotations
@@ -18,23 +21,45 @@ from fhir.resources.R4B import get_fhir_model_class
 from sqlalchemy.orm import Session
 
 from telehealth.accounts.models import User
-from telehealth.alerts.models import AlertStatus, SafetyAlert
+from telehealth.alerts.models import AlertSource, AlertStatus, SafetyAlert
 from telehealth.checkins.models import InstrumentScore, MoodCheckIn
-from telehealth.export import record
+from telehealth.export import json_format, record
 from telehealth.monitoring.models import MonitoringNote
 from telehealth.patients.models import Patient
-from telehealth.sessions.models import SessionStatus, TreatmentSession
+from telehealth.sessions.models import SessionStatus, SessionTransition, TreatmentSession
 
 LOINC = "http://loinc.org"
 SNOMED = "http://snomed.info/sct"
 UCUM = "http://unitsofmeasure.org"
 OBSERVATION_CATEGORY = "http://terminology.hl7.org/CodeSystem/observation-category"
 ACT_CODE = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
+#: FHIR's own extension for an IANA time zone name (valueCode).
+TIMEZONE = "http://hl7.org/fhir/StructureDefinition/timezone"
+#: The service's own names: stable, documented in docs/export.md, never an address to fetch.
+SERVICE = "urn:telehealth:fhir"
+#: Who a reference names when the person has no entry in the bundle (an admin, say): the
+#: service's user id, as the JSON export gives it, and nothing more about them.
+USER_IDS = "urn:telehealth:user"
+
+
+def code_system(name: str) -> str:
+    return f"{SERVICE}:CodeSystem:{name}"
+
+
+def extension(name: str) -> str:
+    return f"{SERVICE}:extension:{name}"
+
+
+#: The service's codes for what LOINC has no code for (a 0-10 mood rating, MOAA/S sedation...).
+OWN = code_system("observation")
 #: R4's Encounter has no element for why it ended as it did: this service's own extension
 #: carries the reason a session was completed without everything the rules ask for.
-COMPLETION_REASON = "urn:telehealth:fhir:extension:session-completion-reason"
+COMPLETION_REASON = extension("session-completion-reason")
+#: A sleep duration in hours (LOINC 93832-4 "Sleep duration").
+SLEEP_DURATION = ("93832-4", "Sleep duration")
 
-#: Questionnaire totals with a LOINC code (PCL-5 has none in the mapping: response only).
+#: Questionnaire totals with a LOINC code: (total, display, panel). PCL-5 has no LOINC code in
+#: the clinical reference's table, so its total carries the service's own code.
 TOTAL_CODES = {
     "PHQ-9": ("44261-6", "Patient Health Questionnaire 9 item (PHQ-9) total score", "44249-1"),
     "GAD-7": ("70274-6", "Generalized anxiety disorder 7 item (GAD-7) total score", "69737-5"),
@@ -52,10 +77,27 @@ APPOINTMENT_STATUS = {
     SessionStatus.CANCELLED: "cancelled",
     SessionStatus.NO_SHOW: "noshow",
 }
+#: The resource an alert's source is in the bundle.
+SOURCE_TYPES = {
+    AlertSource.CHECKIN: "Observation",
+    AlertSource.MONITORING_NOTE: "DocumentReference",
+    AlertSource.SESSION: "Appointment",
+    AlertSource.PATIENT: "Patient",
+}
+
+#: Who is an entry of the bundle, by user id: the patient and the practitioners.
+People = dict[uuid.UUID, str]
 
 
 def ref(resource_id: uuid.UUID | str, resource_type: str) -> dict[str, str]:
     return {"reference": f"urn:uuid:{resource_id}", "type": resource_type}
+
+
+def person(user_id: uuid.UUID, people: People) -> dict[str, Any]:
+    """A reference to the user's entry, or, for someone without one, their id alone."""
+    if user_id in people:
+        return ref(user_id, people[user_id])
+    return {"identifier": {"system": USER_IDS, "value": str(user_id)}}
 
 
 def derived_id(source: uuid.UUID, name: str) -> uuid.UUID:
@@ -73,10 +115,19 @@ def coding(system: str, code: str, display: str | None = None) -> dict[str, Any]
     return {"coding": [concept], **({"text": display} if display else {})}
 
 
+def last_updated(moment: datetime) -> dict[str, Any]:
+    return {"meta": {"lastUpdated": when(moment)}}
+
+
 def patient_resource(patient: Patient) -> dict[str, Any]:
     return {
         "resourceType": "Patient",
         "id": str(patient.id),
+        **last_updated(patient.updated_at),
+        "extension": [
+            {"url": TIMEZONE, "valueCode": patient.timezone},
+            {"url": extension("created-at"), "valueDateTime": when(patient.created_at)},
+        ],
         "active": patient.is_active,
         "name": [{"text": patient.name}],
         "telecom": [{"system": "email", "value": patient.email}],
@@ -117,25 +168,81 @@ def care_team_resource(patient: Patient) -> dict[str, Any]:
     }
 
 
+def monitor_id(treatment: TreatmentSession) -> uuid.UUID:
+    return derived_id(treatment.id, "treatment-monitor")
+
+
+def monitor_resource(treatment: TreatmentSession) -> dict[str, Any]:
+    """The adult who stays with the patient through the session."""
+    return {
+        "resourceType": "RelatedPerson",
+        "id": str(monitor_id(treatment)),
+        "patient": ref(treatment.patient_id, "Patient"),
+        "relationship": [{"text": "treatment monitor"}],
+        "name": [{"text": treatment.treatment_monitor_name}],
+        "telecom": [{"system": "phone", "value": treatment.treatment_monitor_phone}],
+    }
+
+
 def appointment_resource(treatment: TreatmentSession) -> dict[str, Any]:
     resource: dict[str, Any] = {
         "resourceType": "Appointment",
         "id": str(treatment.id),
+        **last_updated(treatment.updated_at),
+        "extension": [
+            {"url": TIMEZONE, "valueCode": treatment.timezone},
+            {
+                "url": extension("session-modality"),
+                "valueCoding": {
+                    "system": code_system("modality"),
+                    "code": treatment.modality.value,
+                },
+            },
+        ],
         "status": APPOINTMENT_STATUS[treatment.status],
         "serviceType": [coding(SNOMED, "448337001", "Telehealth visit")],
         "start": when(treatment.scheduled_start),
         "end": when(treatment.scheduled_end),
         "minutesDuration": treatment.duration_minutes,
+        "created": when(treatment.created_at),
         "participant": [
             {"actor": ref(treatment.patient_id, "Patient"), "status": "accepted"},
             {"actor": ref(treatment.clinician_id, "Practitioner"), "status": "accepted"},
+            {
+                "type": [{"text": "treatment monitor"}],
+                "actor": ref(monitor_id(treatment), "RelatedPerson"),
+                "status": "accepted",
+            },
         ],
     }
+    if treatment.notes:
+        resource["comment"] = treatment.notes
     cancelled = next(
         (t for t in treatment.transitions if t.to_status is SessionStatus.CANCELLED), None
     )
     if cancelled is not None and cancelled.reason:
         resource["cancelationReason"] = {"text": cancelled.reason}
+    return resource
+
+
+def transition_resource(
+    treatment: TreatmentSession, transition: SessionTransition, people: People
+) -> dict[str, Any]:
+    """One move of the session (started, cancelled...): who, when, from what, and why."""
+    resource: dict[str, Any] = {
+        "resourceType": "Provenance",
+        "id": str(transition.id),
+        "extension": [
+            {"url": extension("session-status-from"), "valueCode": transition.from_status.value}
+        ],
+        "target": [ref(treatment.id, "Appointment")],
+        "occurredDateTime": when(transition.occurred_at),
+        "recorded": when(transition.occurred_at),
+        "activity": coding(code_system("session-status"), transition.to_status.value),
+        "agent": [{"who": person(transition.actor_id, people)}],
+    }
+    if transition.reason:
+        resource["reason"] = [{"text": transition.reason}]
     return resource
 
 
@@ -148,7 +255,7 @@ def encounter_resource(treatment: TreatmentSession) -> dict[str, Any] | None:
     period = {"start": when(started)}
     if SessionStatus.COMPLETED in moves:
         period["end"] = when(moves[SessionStatus.COMPLETED])
-    extension = (
+    extensions = (
         [{"url": COMPLETION_REASON, "valueString": treatment.completion_reason}]
         if treatment.completion_reason
         else []
@@ -156,7 +263,7 @@ def encounter_resource(treatment: TreatmentSession) -> dict[str, Any] | None:
     return {
         "resourceType": "Encounter",
         "id": str(derived_id(treatment.id, "encounter")),
-        **({"extension": extension} if extension else {}),
+        **({"extension": extensions} if extensions else {}),
         "status": "finished" if treatment.status is SessionStatus.COMPLETED else "in-progress",
         "class": {"system": ACT_CODE, "code": "VR", "display": "virtual"},
         "subject": ref(treatment.patient_id, "Patient"),
@@ -166,18 +273,52 @@ def encounter_resource(treatment: TreatmentSession) -> dict[str, Any] | None:
     }
 
 
+def medication_resource(treatment: TreatmentSession, encounter_id: str) -> dict[str, Any] | None:
+    """That and when the patient took the medication prescribed for the session: no medicine
+    named, no dose, as the service stores neither."""
+    if treatment.medication_taken_at is None:
+        return None
+    return {
+        "resourceType": "MedicationAdministration",
+        "id": str(derived_id(treatment.id, "medication-taken")),
+        "status": "completed",
+        "medicationCodeableConcept": {"text": "The medication prescribed for the session"},
+        "subject": ref(treatment.patient_id, "Patient"),
+        "context": ref(encounter_id, "Encounter"),
+        "effectiveDateTime": when(treatment.medication_taken_at),
+    }
+
+
+def session_resources(treatment: TreatmentSession, people: People) -> Iterator[dict[str, Any]]:
+    yield appointment_resource(treatment)
+    yield monitor_resource(treatment)
+    for transition in treatment.transitions:
+        yield transition_resource(treatment, transition, people)
+    encounter = encounter_resource(treatment)
+    if encounter is not None:
+        yield encounter
+        medication = medication_resource(treatment, encounter["id"])
+        if medication is not None:
+            yield medication
+
+
 def _observation(
-    observation_id: uuid.UUID, note: MonitoringNote, code: dict[str, Any], **value: Any
+    observation_id: uuid.UUID,
+    note: MonitoringNote,
+    code: dict[str, Any],
+    category: str = "vital-signs",
+    **value: Any,
 ) -> dict[str, Any]:
     return {
         "resourceType": "Observation",
         "id": str(observation_id),
         "status": "final",
-        "category": [coding(OBSERVATION_CATEGORY, "vital-signs", "Vital Signs")],
+        "category": [coding(OBSERVATION_CATEGORY, category, category.replace("-", " ").title())],
         "code": code,
         "subject": ref(note.patient_id, "Patient"),
         "effectiveDateTime": when(note.observed_at),
         "performer": [ref(note.author_id, "Practitioner")],
+        "derivedFrom": [ref(note.id, "DocumentReference")],
         **value,
     }
 
@@ -216,6 +357,34 @@ def vital_sign_resources(note: MonitoringNote) -> Iterator[dict[str, Any]]:
             )
 
 
+def observed_resources(note: MonitoringNote) -> Iterator[dict[str, Any]]:
+    """Sedation, dissociation and side effects: no LOINC codes, so the service's own."""
+    if note.sedation is not None:
+        yield _observation(
+            derived_id(note.id, "sedation"),
+            note,
+            coding(OWN, "sedation-moaas", "Sedation, MOAA/S (0 no response to pain, 5 alert)"),
+            "exam",
+            valueInteger=note.sedation,
+        )
+    if note.dissociation is not None:
+        yield _observation(
+            derived_id(note.id, "dissociation"),
+            note,
+            coding(OWN, "dissociation", "Dissociation"),
+            "exam",
+            valueCodeableConcept=coding(code_system("dissociation"), note.dissociation.value),
+        )
+    for side_effect in note.side_effects:
+        yield _observation(
+            derived_id(note.id, f"side-effect:{side_effect}"),
+            note,
+            coding(OWN, "side-effect", "Side effect"),
+            "exam",
+            valueCodeableConcept=coding(code_system("side-effect"), side_effect),
+        )
+
+
 def document_resources(note: MonitoringNote) -> Iterator[dict[str, Any]]:
     """The note, and each amendment as a document that `appends` to it."""
 
@@ -241,14 +410,26 @@ def document_resources(note: MonitoringNote) -> Iterator[dict[str, Any]]:
         }
 
     label = f"Monitoring note ({note.checkpoint.value})" if note.checkpoint else "Monitoring note"
+    context: dict[str, Any] = {
+        "period": {"start": when(note.observed_at)},
+        "related": [ref(note.session_id, "Appointment")],
+    }
+    if note.checkpoint is not None:
+        context["event"] = [coding(code_system("checkpoint"), note.checkpoint.value)]
+    signed = (
+        {"extension": [{"url": extension("signed-at"), "valueDateTime": when(note.signed_at)}]}
+        if note.signed_at
+        else {}
+    )
     yield document(
         note.id,
         note.author_id,
         note.created_at,
         note.text,
+        **signed,
         docStatus="final" if note.signed_at else "preliminary",
         description=label,
-        context={"related": [ref(note.session_id, "Appointment")]},
+        context=context,
     )
     for amendment in note.amendments:
         yield document(
@@ -266,9 +447,17 @@ def adverse_event_resource(note: MonitoringNote) -> dict[str, Any] | None:
     if event is None:
         return None
     seriousness = "serious" if event.serious else "non-serious"
+    extensions: list[dict[str, Any]] = [
+        {"url": extension("adverse-event-emergency-care"), "valueBoolean": event.emergency_care}
+    ]
+    if event.action_taken:
+        extensions.append(
+            {"url": extension("adverse-event-action-taken"), "valueString": event.action_taken}
+        )
     return {
         "resourceType": "AdverseEvent",
         "id": str(event.id),
+        "extension": extensions,
         "actuality": "actual",
         "event": {"text": event.description},
         "subject": ref(note.patient_id, "Patient"),
@@ -284,6 +473,82 @@ def adverse_event_resource(note: MonitoringNote) -> dict[str, Any] | None:
             event.severity.value,
             event.severity.value.capitalize(),
         ),
+        "referenceDocument": [ref(note.id, "DocumentReference")],
+    }
+
+
+def note_resources(note: MonitoringNote) -> Iterator[dict[str, Any]]:
+    yield from document_resources(note)
+    yield from vital_sign_resources(note)
+    yield from observed_resources(note)
+    adverse_event = adverse_event_resource(note)
+    if adverse_event is not None:
+        yield adverse_event
+
+
+def checkin_resource(checkin: MoodCheckIn) -> dict[str, Any]:
+    """The check-in itself: mood, anxiety, sleep and context as components, the patient's own
+    words as its note, the questionnaires answered with it as what it is derived from."""
+    components: list[dict[str, Any]] = [
+        {"code": coding(OWN, "mood", "Mood (0 worst, 10 best)"), "valueInteger": checkin.mood}
+    ]
+    if checkin.anxiety is not None:
+        components.append(
+            {
+                "code": coding(OWN, "anxiety", "Anxiety (0 none, 10 worst)"),
+                "valueInteger": checkin.anxiety,
+            }
+        )
+    if checkin.sleep_hours is not None:
+        components.append(
+            {
+                "code": coding(LOINC, *SLEEP_DURATION),
+                "valueQuantity": _quantity(checkin.sleep_hours, "h", "h"),
+            }
+        )
+    components.append(
+        {
+            "code": coding(OWN, "checkin-context", "When the check-in was made"),
+            "valueCodeableConcept": coding(code_system("checkin-context"), checkin.context.value),
+        }
+    )
+    resource: dict[str, Any] = {
+        "resourceType": "Observation",
+        "id": str(checkin.id),
+        **last_updated(checkin.updated_at),
+        "status": "final",
+        "category": [coding(OBSERVATION_CATEGORY, "survey", "Survey")],
+        "code": coding(OWN, "daily-checkin", "Mood check-in"),
+        "subject": ref(checkin.patient_id, "Patient"),
+        "effectiveDateTime": when(checkin.recorded_at),
+        "issued": when(checkin.received_at),
+        "performer": [ref(checkin.patient_id, "Patient")],
+        "component": components,
+    }
+    if checkin.session_id is not None:
+        resource["extension"] = [
+            {
+                "url": extension("checkin-session"),
+                "valueReference": ref(checkin.session_id, "Appointment"),
+            }
+        ]
+    if checkin.note:
+        resource["note"] = [{"text": checkin.note}]
+    if checkin.scores:
+        resource["derivedFrom"] = [
+            ref(score.id, "QuestionnaireResponse") for score in checkin.scores
+        ]
+    return resource
+
+
+def _result_component(name: str, value: Any) -> dict[str, Any]:
+    """One of a score's further results (PCL-5's `probable_ptsd`...), under its own name."""
+    kind = (
+        "Boolean" if isinstance(value, bool) else "Integer" if isinstance(value, int) else "String"
+    )
+    return {
+        "code": coding(OWN, name.replace("_", "-"), name.replace("_", " ").capitalize()),
+        f"value{kind}": value,
     }
 
 
@@ -293,6 +558,13 @@ def questionnaire_resources(
     yield {
         "resourceType": "QuestionnaireResponse",
         "id": str(score.id),
+        "extension": [
+            {
+                "url": "urn:telehealth:instrument",
+                "valueString": f"{score.instrument} {score.version}",
+            }
+        ],
+        "partOf": [ref(checkin.id, "Observation")],
         "status": "completed",
         "subject": ref(checkin.patient_id, "Patient"),
         "authored": when(score.recorded_at),
@@ -301,37 +573,46 @@ def questionnaire_resources(
             {"linkId": str(index), "answer": [{"valueInteger": answer}]}
             for index, answer in enumerate(score.answers, start=1)
         ],
-        "extension": [
-            {
-                "url": "urn:telehealth:instrument",
-                "valueString": f"{score.instrument} {score.version}",
-            }
-        ],
+    }
+    total: dict[str, Any] = {
+        "resourceType": "Observation",
+        "id": str(derived_id(score.id, "total")),
+        "status": "final",
+        "category": [coding(OBSERVATION_CATEGORY, "survey", "Survey")],
+        "subject": ref(checkin.patient_id, "Patient"),
+        "effectiveDateTime": when(score.recorded_at),
+        "valueInteger": score.total,
+        "derivedFrom": [ref(score.id, "QuestionnaireResponse")],
     }
     if score.instrument in TOTAL_CODES:
         code, display, panel = TOTAL_CODES[score.instrument]
-        yield {
-            "resourceType": "Observation",
-            "id": str(derived_id(score.id, "total")),
-            "status": "final",
-            "category": [coding(OBSERVATION_CATEGORY, "survey", "Survey")],
-            "code": coding(LOINC, code, display),
-            "subject": ref(checkin.patient_id, "Patient"),
-            "effectiveDateTime": when(score.recorded_at),
-            "valueInteger": score.total,
-            "derivedFrom": [ref(score.id, "QuestionnaireResponse")],
-            "note": [{"text": f"Panel LOINC {panel}; band: {score.band}"}],
-        }
+        total["code"] = coding(LOINC, code, display)
+        total["note"] = [{"text": f"Panel LOINC {panel}; band: {score.band}"}]
+    else:
+        slug = score.instrument.lower()
+        total["code"] = coding(OWN, f"{slug}-total", f"{score.instrument} total score")
+    if score.band is not None:
+        total["interpretation"] = [coding(code_system("score-band"), score.band)]
+    if score.extra:
+        total["component"] = [_result_component(k, v) for k, v in score.extra.items()]
+    yield total
 
 
-def flag_resource(alert: SafetyAlert) -> dict[str, Any]:
-    """The alert as a Flag; what FHIR's Flag has no element for (its priority, the session it
-    came from, the overdue checkpoint) in extensions, as the JSON export shows them."""
+def flag_resource(alert: SafetyAlert, people: People) -> dict[str, Any]:
+    """The alert as a Flag; what FHIR's Flag has no element for (its priority, source, session,
+    overdue checkpoint, escalation, who acknowledged it and their note) in extensions, as the
+    JSON export shows them."""
     period = {"start": when(alert.created_at)}
     if alert.acknowledged_at:
         period["end"] = when(alert.acknowledged_at)
+    source = AlertSource(alert.source_type)
     extensions: list[dict[str, Any]] = [
-        {"url": "urn:telehealth:alert-priority", "valueInteger": alert.priority}
+        {"url": "urn:telehealth:alert-priority", "valueInteger": alert.priority},
+        {
+            "url": "urn:telehealth:alert-source",
+            "valueReference": ref(alert.source_id, SOURCE_TYPES[source]),
+        },
+        {"url": "urn:telehealth:alert-escalation-level", "valueInteger": alert.escalation_level},
     ]
     if alert.session_id is not None:
         extensions.append(
@@ -344,12 +625,27 @@ def flag_resource(alert: SafetyAlert) -> dict[str, Any]:
         extensions.append(
             {"url": "urn:telehealth:alert-checkpoint", "valueString": alert.checkpoint.value}
         )
+    if alert.escalated_at is not None:
+        extensions.append(
+            {"url": "urn:telehealth:alert-escalated-at", "valueDateTime": when(alert.escalated_at)}
+        )
+    if alert.acknowledged_by_id is not None:
+        extensions.append(
+            {
+                "url": "urn:telehealth:alert-acknowledged-by",
+                "valueReference": person(alert.acknowledged_by_id, people),
+            }
+        )
+    if alert.note:
+        extensions.append({"url": "urn:telehealth:alert-note", "valueString": alert.note})
+    code = coding(code_system("alert-kind"), alert.kind.value)
+    code["text"] = f"{alert.kind.value}: {alert.reason}"
     return {
         "resourceType": "Flag",
         "id": str(alert.id),
         "extension": extensions,
         "status": "active" if alert.status is AlertStatus.OPEN else "inactive",
-        "code": {"text": f"{alert.kind.value}: {alert.reason}"},
+        "code": code,
         "subject": ref(alert.patient_id, "Patient"),
         "period": period,
     }
@@ -357,31 +653,37 @@ def flag_resource(alert: SafetyAlert) -> dict[str, Any]:
 
 def _resources(session: Session, patient: Patient) -> Iterator[dict[str, Any]]:
     yield patient_resource(patient)
+    people: People = {patient.id: "Patient"}
     for clinician in record.practitioners(session, patient):
+        people[clinician.id] = "Practitioner"
         yield practitioner_resource(clinician)
     yield care_team_resource(patient)
     for treatment, notes in record.sessions_with_notes(session, patient):
-        yield appointment_resource(treatment)
-        encounter = encounter_resource(treatment)
-        if encounter is not None:
-            yield encounter
+        yield from session_resources(treatment, people)
         for note in notes:
-            yield from document_resources(note)
-            yield from vital_sign_resources(note)
-            adverse_event = adverse_event_resource(note)
-            if adverse_event is not None:
-                yield adverse_event
+            yield from note_resources(note)
     for checkin in record.checkins(session, patient):
+        yield checkin_resource(checkin)
         for score in checkin.scores:
             yield from questionnaire_resources(checkin, score)
     for alert in record.alerts(session, patient):
-        yield flag_resource(alert)
+        yield flag_resource(alert, people)
 
 
 def stream(session: Session, patient: Patient, exported_at: datetime) -> Iterator[str]:
     head = {
         "resourceType": "Bundle",
         "id": str(uuid.uuid4()),
+        # The JSON export this bundle says the same as: its format and version.
+        "meta": {
+            "tag": [
+                {
+                    "system": code_system("export-format"),
+                    "code": json_format.FORMAT,
+                    "version": str(json_format.VERSION),
+                }
+            ]
+        },
         "type": "collection",
         "timestamp": exported_at.isoformat(),
         "entry": [],

@@ -82,4 +82,8 @@ def test_the_fhir_flag_names_priority_session_and_checkpoint(raised):
     assert vital["alert-priority"]["valueInteger"] == 4
     assert vital["alert-session"]["valueReference"]["reference"] == session_ref
     assert "alert-checkpoint" not in vital
-    assert extensions("suicidal_ideation").keys() == {"alert-priority"}
+    assert extensions("suicidal_ideation").keys() == {
+        "alert-priority",
+        "alert-source",
+        "alert-escalation-level",
+    }

@@ -365,9 +365,18 @@ def identifiers(app: Flask, patient_id: str) -> set[str]:
             select(TreatmentSession).where(TreatmentSession.patient_id == pid)
         ):
             found |= {treatment.id, derived_id(treatment.id, "encounter")}
+            found.add(derived_id(treatment.id, "treatment-monitor"))
+            found |= {transition.id for transition in treatment.transitions}
+            if treatment.medication_taken_at is not None:
+                found.add(derived_id(treatment.id, "medication-taken"))
         for note in session.scalars(select(MonitoringNote).where(MonitoringNote.patient_id == pid)):
             found.add(note.id)
             found |= {derived_id(note.id, name) for name in ("blood-pressure", *VITAL_LOINC)}
+            if note.sedation is not None:
+                found.add(derived_id(note.id, "sedation"))
+            if note.dissociation is not None:
+                found.add(derived_id(note.id, "dissociation"))
+            found |= {derived_id(note.id, f"side-effect:{name}") for name in note.side_effects}
             found |= {amendment.id for amendment in note.amendments}
             if note.adverse_event is not None:
                 found.add(note.adverse_event.id)
