@@ -29,7 +29,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import Engine, event
 
 from bench import cpu, reference_app
-from bench.seed import seed
+from bench.seed import AUDIT_KEY, seed
 
 Request = Callable[[], Any]
 
@@ -110,6 +110,7 @@ def main() -> None:
             DATABASE_URL=manifest["database_url"],
             SECRET_KEY=secret,
             JWT_SECRET_KEY=secret,
+            AUDIT_KEY=AUDIT_KEY,
             JWT_ACCESS_TOKEN_EXPIRES=timedelta(hours=2),
             SMTP_URL="smtp://127.0.0.1:25",  # production requires email settings; none is sent
             MAIL_FROM="Telehealth <no-reply@bench.example>",

@@ -40,6 +40,7 @@ from bench.report import (
     scale_budgets,
     scale_table,
 )
+from bench.seed import AUDIT_KEY
 from bench.targets import REFERENCE, SERVICE, Target, probe, reference_targets, service_targets
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -100,6 +101,7 @@ def service_settings(manifest: dict[str, Any], options: Options, secret: str) ->
     return {
         "SECRET_KEY": secret,
         "JWT_SECRET_KEY": secret,
+        "AUDIT_KEY": AUDIT_KEY,
         "DATABASE_URL": manifest["database_url"],
         "REDIS_URL": options.redis_url,
         # Production requires email settings (invitations); the benchmark sends none.
