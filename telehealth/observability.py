@@ -85,7 +85,7 @@ class StatusOut(Schema):
 
 @health.get("/healthz")
 @health.response(200, StatusOut)
-@health.doc(security=[])
+@health.doc(operationId="checkHealth", security=[])
 def healthz() -> dict[str, str]:
     """Liveness: the process answers."""
     return {"status": "ok"}
@@ -94,7 +94,7 @@ def healthz() -> dict[str, str]:
 @health.get("/readyz")
 @health.response(200, StatusOut)
 @health.alt_response(503, description="The database is not answering.")
-@health.doc(security=[])
+@health.doc(operationId="checkReadiness", security=[])
 def readyz() -> Response | dict[str, str]:
     """Readiness: the database answers."""
     try:

@@ -346,6 +346,8 @@ def _always_sent(name: str) -> str | Json:
 def document_operation(
     operation: Json, *, method: str, endpoint: str, path: str | None, view: Any
 ) -> None:
+    if view is not None:
+        operation.setdefault("operationId", operation_id(view.__name__))
     responses: dict[Any, Any] = operation.setdefault("responses", {})
     responses.pop("default", None)
     parameters = [p for p in operation.get("parameters", []) if isinstance(p, dict)]
@@ -408,6 +410,13 @@ def document_operation(
             responses[code] = response_name(code)  # the shared component
         else:
             responses[code] = problem_response(code, description, rate_limited)
+
+
+def operation_id(view_name: str) -> str:
+    """A view's name in camelCase: `list_patient_checkins` -> `listPatientCheckins`. Views are
+    named verb first, so generated clients get readable, stable method names."""
+    first, *rest = view_name.split("_")
+    return first + "".join(word.capitalize() for word in rest)
 
 
 def _has_parameter(parameters: list[Json], name: str) -> bool:

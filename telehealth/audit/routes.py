@@ -55,6 +55,7 @@ def _with_actors(page: Page[AuditEvent]) -> Page[Entry]:
 @authenticated()
 @blp.arguments(PageQuery(), location="query")
 @blp.response(200, AccessLogPage)
+@blp.doc(operationId="listPatientAccessLog")
 def access_log(query: dict[str, Any], patient_id: uuid.UUID) -> Any:
     """Who read or changed this patient's record, when and what, newest first. For the
     patient, their care team and admins; reading it is logged too."""
@@ -67,6 +68,7 @@ def access_log(query: dict[str, Any], patient_id: uuid.UUID) -> Any:
 @authenticated(Role.ADMIN)
 @blp.arguments(AuditQuery(), location="query")
 @blp.response(200, AuditPage)
+@blp.doc(operationId="listAuditEvents")
 def audit_trail(query: dict[str, Any]) -> Any:
     """The whole audit trail, newest first; filter by actor, patient, action, outcome, time."""
     return _with_actors(service.search(db.session, **query))

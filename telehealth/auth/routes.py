@@ -63,7 +63,7 @@ def _signed_in(user_id: Any) -> None:
 )
 @blp.arguments(LoginIn())
 @blp.response(200, TokenPairOut)
-@blp.doc(**PUBLIC)
+@blp.doc(operationId="signIn", **PUBLIC)
 def login(credentials: dict[str, str]) -> tokens.TokenPair:
     """Sign in with email and password.
 
@@ -82,6 +82,7 @@ def login(credentials: dict[str, str]) -> tokens.TokenPair:
 @authenticated(refresh=True)
 @blp.arguments(RefreshIn(), required=False)
 @blp.response(200, TokenPairOut)
+@blp.doc(operationId="refreshTokens")
 def refresh(_body: dict[str, str]) -> tokens.TokenPair:
     """Exchange a refresh token for a new pair.
 
@@ -98,6 +99,7 @@ def refresh(_body: dict[str, str]) -> tokens.TokenPair:
 @audited("auth.logout", "user")
 @authenticated()
 @blp.response(204)
+@blp.doc(operationId="signOut")
 def logout() -> None:
     """Sign out: this access token and its refresh tokens stop working at once."""
     _signed_in(me().id)
@@ -109,7 +111,7 @@ def logout() -> None:
 @limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT_PER_ADDRESS"], key_func=client_address)
 @blp.arguments(ActivateIn())
 @blp.response(200, TokenPairOut)
-@blp.doc(**PUBLIC)
+@blp.doc(operationId="activateAccount", **PUBLIC)
 def activate(body: dict[str, str]) -> tokens.TokenPair:
     """Set a password with a one-time invitation token, and sign in."""
     user = accounts.activate(db.session, **body)
@@ -121,6 +123,7 @@ def activate(body: dict[str, str]) -> tokens.TokenPair:
 @blp.get("/me")
 @authenticated()
 @blp.response(200, UserOut)
+@blp.doc(operationId="getCurrentUser")
 def whoami() -> Any:
     """The caller's own account."""
     return me()

@@ -59,6 +59,7 @@ def submit_checkin(body: dict[str, Any]) -> Any:
 @authenticated(Role.CLINICIAN, Role.PATIENT)
 @blp.arguments(CheckInQuery(), location="query")
 @blp.response(200, CheckInPage)
+@blp.doc(operationId="listPatientCheckins")
 def list_checkins(query: dict[str, Any], patient_id: uuid.UUID) -> Any:
     """A patient's check-ins, newest first; filters `from`, `to`, `instrument`,
     `updated_since`."""
@@ -81,6 +82,7 @@ def get_checkin(checkin_id: uuid.UUID) -> Any:
 @audited("outcome.read", "outcome")
 @authenticated(Role.CLINICIAN, Role.PATIENT)
 @blp.response(200, OutcomesOut)
+@blp.doc(operationId="getPatientOutcomes")
 def patient_outcomes(patient_id: uuid.UUID) -> Any:
     """Per instrument: baseline, latest, change, response (a 50% drop), remission (under 5 for
     PHQ-9 and GAD-7), deterioration (5 points up) and the series for a chart."""

@@ -50,6 +50,7 @@ def _stream(write: Writer, patient_id: uuid.UUID) -> Iterator[str]:
 @blp.arguments(ExportQuery(), location="query")
 @blp.response(200, description="The whole record, streamed.")
 @blp.alt_response(200, description="FHIR R4 (R4B) Bundle", content_type="application/fhir+json")
+@blp.doc(operationId="exportPatientRecord")
 def export_record(query: dict[str, Any], patient_id: uuid.UUID) -> Response:
     """The patient's whole record (profile, care team, sessions with notes and amendments,
     check-ins with scores, alerts) as JSON, or with `?format=fhir` as a FHIR Bundle of type

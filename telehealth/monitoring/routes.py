@@ -91,6 +91,7 @@ def amend_note(body: dict[str, Any], note_id: uuid.UUID) -> Any:
 @audited("session.timeline", "session", resource_arg="session_id")
 @authenticated(Role.CLINICIAN, Role.PATIENT)
 @blp.response(200, TimelineOut)
+@blp.doc(operationId="getSessionTimeline")
 def session_timeline(session_id: uuid.UUID) -> Any:
     """Pre-session, +40 min and end-of-session checkpoints: due time and pending, done or
     overdue, computed now."""

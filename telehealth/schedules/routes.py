@@ -27,6 +27,7 @@ def _answer(plan: CheckinPlan) -> tuple[CheckinPlan, dict[str, str]]:
 @audited("schedule.read", "schedule", resource_arg="patient_id")
 @authenticated(Role.CLINICIAN, Role.PATIENT)
 @blp.response(200, PlanOut, headers=ETAG_HEADER)
+@blp.doc(operationId="getPatientSchedule")
 def get_schedule(patient_id: uuid.UUID) -> Any:
     """The patient's check-in plan: what they are asked for, at which local time, and whether
     they are reminded. New patients start with daily mood at 09:00, PHQ-9 and GAD-7 on Mondays
@@ -40,6 +41,7 @@ def get_schedule(patient_id: uuid.UUID) -> Any:
 @blp.arguments(PlanIn())
 @blp.response(200, PlanOut, headers=ETAG_HEADER)
 @blp.doc(parameters=[{**IF_MATCH, "required": False}])
+@blp.doc(operationId="replacePatientSchedule")
 def replace_schedule(body: dict[str, Any], patient_id: uuid.UUID) -> Any:
     """Replace the plan (the care team). Times are wall-clock times in the patient's zone and
     stay so across daylight-saving changes. `If-Match`, when sent, must be the current ETag."""
@@ -50,6 +52,7 @@ def replace_schedule(body: dict[str, Any], patient_id: uuid.UUID) -> Any:
 @audited("schedule.due", "schedule")
 @authenticated(Role.PATIENT)
 @blp.response(200, DueOut)
+@blp.doc(operationId="listDueItems")
 def due_now() -> Any:
     """What the app should ask the patient for now: each plan item that is due and not yet
     done, and each whose last occurrence went by without it (`missed`). A check-in that

@@ -136,6 +136,7 @@ def mark_no_show(_body: dict[str, Any], session_id: uuid.UUID) -> Any:
 @audited("session.medication_taken", "session", resource_arg="session_id")
 @authenticated(Role.CLINICIAN, Role.PATIENT)
 @blp.arguments(MedicationTakenIn())
+@blp.doc(operationId="recordMedicationTaken")
 @blp.response(200, SessionOut, headers=ETAG_HEADER)
 def medication_taken(body: dict[str, Any], session_id: uuid.UUID) -> Any:
     """Record that and when the patient took the medication prescribed for this session (a
@@ -149,6 +150,7 @@ def medication_taken(body: dict[str, Any], session_id: uuid.UUID) -> Any:
 @blp.get("/calendar.ics")
 @audited("session.calendar", "session")
 @authenticated(Role.CLINICIAN)
+@blp.doc(operationId="getCalendarFeed")
 @blp.response(200, content_type="text/calendar", description="An iCalendar feed.")
 def calendar_feed() -> Response:
     """The clinician's upcoming sessions as iCalendar (patients by initials only)."""
