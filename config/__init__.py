@@ -120,6 +120,15 @@ class Config:
     JWT_COOKIE_CSRF_PROTECT = False  # tokens travel in headers only
     INVITATION_TTL = timedelta(days=_env_int("INVITATION_TTL_DAYS", 7))
     PASSWORD_MIN_LENGTH = 12
+    # How long a password reset link works after its email is sent (at most an hour), and how
+    # many resets may be asked for from one address and for one email address.
+    PASSWORD_RESET_TTL = timedelta(minutes=_env_int("PASSWORD_RESET_TTL_MINUTES", 30))
+    PASSWORD_RESET_RATE_LIMIT_PER_ADDRESS = os.environ.get(
+        "PASSWORD_RESET_RATE_LIMIT_PER_ADDRESS", "10/hour"
+    )
+    PASSWORD_RESET_RATE_LIMIT_PER_EMAIL = os.environ.get(
+        "PASSWORD_RESET_RATE_LIMIT_PER_EMAIL", "3/hour"
+    )
 
     # Rate limits (flask-limiter). Memory storage is per process: production sets REDIS_URL.
     RATELIMIT_ENABLED = True
@@ -133,6 +142,11 @@ class Config:
     )
     LOGIN_RATE_LIMIT_PER_ACCOUNT_ALL_ADDRESSES = os.environ.get(
         "LOGIN_RATE_LIMIT_PER_ACCOUNT_ALL_ADDRESSES", "100/hour"
+    )
+    # Fetches of secret calendar feed URLs from one address. Generous: a calendar service
+    # (Google, Microsoft) polls every subscriber's feed from a few shared addresses.
+    CALENDAR_FEED_RATE_LIMIT_PER_ADDRESS = os.environ.get(
+        "CALENDAR_FEED_RATE_LIMIT_PER_ADDRESS", "120/minute"
     )
 
     # OpenAPI and the offline docs page (assets served by the app itself).
@@ -270,6 +284,8 @@ class Config:
             SmtpSettings.from_url(self.SMTP_URL)  # RuntimeError when it cannot be used
         if not self.AUDIT_KEY:
             raise RuntimeError("AUDIT_KEY must be set (the audit chain's HMAC key)")
+        if not timedelta(minutes=1) <= self.PASSWORD_RESET_TTL <= timedelta(hours=1):
+            raise RuntimeError("PASSWORD_RESET_TTL_MINUTES must be from 1 to 60")
         if self.AUDIT_ANCHOR_MINUTES < 1:
             raise RuntimeError("AUDIT_ANCHOR_MINUTES must be at least 1")
         if not 1 <= self.CHECKIN_SECOND_REMINDER_HOURS <= 12:
@@ -320,6 +336,9 @@ class TestConfig(Config):
     LOGIN_RATE_LIMIT_PER_ADDRESS = "10000/minute"
     LOGIN_RATE_LIMIT_PER_ACCOUNT = "10000/minute"
     LOGIN_RATE_LIMIT_PER_ACCOUNT_ALL_ADDRESSES = "10000/minute"
+    CALENDAR_FEED_RATE_LIMIT_PER_ADDRESS = "10000/minute"
+    PASSWORD_RESET_RATE_LIMIT_PER_ADDRESS = "10000/minute"
+    PASSWORD_RESET_RATE_LIMIT_PER_EMAIL = "10000/minute"
     # Fast hashing keeps the suite quick; production parameters are argon2-cffi's defaults.
     ARGON2_TIME_COST = 1
     ARGON2_MEMORY_COST = 1024

@@ -74,12 +74,14 @@ def register_blueprints(app: Flask) -> None:
     from telehealth.alerts.routes import blp as alerts
     from telehealth.audit.routes import blp as audit
     from telehealth.auth.routes import blp as auth
+    from telehealth.calendar.routes import blp as calendar
     from telehealth.checkins.routes import blp as checkins
     from telehealth.export.routes import blp as export
     from telehealth.instruments.routes import blp as instruments
     from telehealth.monitoring.routes import blp as monitoring
     from telehealth.observability import health
     from telehealth.outbound.routes import blp as inbox
+    from telehealth.passwords.routes import blp as passwords
     from telehealth.patients.routes import blp as patients
     from telehealth.schedules.routes import blp as schedules
     from telehealth.sessions.routes import blp as sessions
@@ -88,9 +90,11 @@ def register_blueprints(app: Flask) -> None:
     for blueprint in (
         health,
         auth,
+        passwords,
         clinicians,
         patients,
         sessions,
+        calendar,
         monitoring,
         instruments,
         checkins,

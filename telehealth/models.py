@@ -7,10 +7,12 @@ from telehealth.accounts.models import Invitation, Role, User
 from telehealth.alerts.models import SafetyAlert
 from telehealth.audit.models import AuditEvent
 from telehealth.auth.models import TokenFamily
+from telehealth.calendar.models import CalendarSubscription
 from telehealth.checkins.models import InstrumentScore, MoodCheckIn
 from telehealth.idempotency import IdempotencyRecord
 from telehealth.monitoring.models import AdverseEvent, MonitoringNote, NoteAmendment
 from telehealth.outbound.models import Delivery, Notification, OutboxEvent
+from telehealth.passwords.models import PasswordReset
 from telehealth.patients.models import CareTeamMember, Patient
 from telehealth.schedules.models import CheckinPlan, CheckinPlanItem, CheckinReminder
 from telehealth.sessions.models import SessionReminder, SessionTransition, TreatmentSession
@@ -19,6 +21,7 @@ from telehealth.webhooks.models import WebhookEndpoint
 __all__ = [
     "AdverseEvent",
     "AuditEvent",
+    "CalendarSubscription",
     "CareTeamMember",
     "CheckinPlan",
     "CheckinPlanItem",
@@ -32,6 +35,7 @@ __all__ = [
     "NoteAmendment",
     "Notification",
     "OutboxEvent",
+    "PasswordReset",
     "Patient",
     "Role",
     "SafetyAlert",

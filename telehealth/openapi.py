@@ -142,6 +142,8 @@ ERROR_STATUSES: dict[int, tuple[str, tuple[str, ...]]] = {
 ENDPOINT_ERRORS: dict[str, dict[int, str]] = {
     "auth.login": {401: "Wrong email or password: one answer for both, and for inactive users."},
     "auth.activate": {401: "The invitation is invalid, used or expired."},
+    "passwords.change_password": {422: "Invalid fields, or `current_password` is wrong."},
+    "passwords.reset_password": {401: "The reset token is invalid, used or expired."},
     "auth.refresh": {
         401: "Not a valid refresh token; a spent one also revokes every token of its sign-in."
     },
@@ -155,7 +157,11 @@ ENDPOINT_ERRORS: dict[str, dict[int, str]] = {
         422: "Invalid fields; `clinician_id` missing (an admin must name one) or not an active "
         "clinician.",
     },
-    "patients.update_patient": {409: "An account with this email already exists."},
+    "patients.update_patient": {
+        403: "A patient may change only their own `timezone` and `emergency_contact`; `errors` "
+        "names the fields that are the care team's to change.",
+        409: "An account with this email already exists.",
+    },
     "patients.add_care_team_member": {404: "No such patient, or no such active clinician."},
     "patients.remove_care_team_member": {
         404: "No such patient, or the clinician is not on its care team.",
@@ -192,8 +198,20 @@ ENDPOINT_ERRORS: dict[str, dict[int, str]] = {
         409: "The note is already signed.",
     },
     "alerts.acknowledge_alert": {409: "The alert was already acknowledged."},
+    "calendar.get_subscribed_calendar_feed": {
+        404: "The secret opens no feed: unknown, rotated, revoked, or its clinician deactivated."
+    },
 }
-RATE_LIMITED = frozenset({"auth.login", "auth.activate"})
+RATE_LIMITED = frozenset(
+    {
+        "auth.login",
+        "auth.activate",
+        "passwords.change_password",
+        "passwords.request_password_reset",
+        "passwords.reset_password",
+        "calendar.get_subscribed_calendar_feed",
+    }
+)
 NO_DATABASE = frozenset({"health.healthz"})
 #: Requests that may carry a body, which `telehealth.guards` checks (400, 413, 415).
 WRITE_METHODS = frozenset({"post", "put", "patch", "delete"})
@@ -259,6 +277,13 @@ BODIES: dict[str, dict[int, Json]] = {
         }
     },
     "sessions.calendar_feed": {
+        200: {
+            "description": "The clinician's upcoming sessions as an iCalendar (RFC 5545) feed.",
+            "content": {"text/calendar": {"schema": {"type": "string"}}},
+            "headers": {"Content-Disposition": "Content-Disposition"},
+        }
+    },
+    "calendar.get_subscribed_calendar_feed": {
         200: {
             "description": "The clinician's upcoming sessions as an iCalendar (RFC 5545) feed.",
             "content": {"text/calendar": {"schema": {"type": "string"}}},
@@ -492,7 +517,11 @@ def rules_in_code(app: Flask) -> AttributeFunction:
                 },
                 "additionalProperties": False,
             }
-        if where == ("ActivateIn", "password"):
+        if where in {
+            ("ActivateIn", "password"),
+            ("PasswordChangeIn", "new_password"),
+            ("PasswordResetConfirmIn", "password"),
+        }:
             # accounts.service.check_password_policy: long enough, and not only blanks.
             return {"minLength": app.config["PASSWORD_MIN_LENGTH"], "pattern": VISIBLE_TEXT}
         return {}

@@ -99,12 +99,13 @@ def create_admin(session: Session, *, email: str, name: str, password: str) -> U
     return user
 
 
-def check_password_policy(password: str) -> None:
+def check_password_policy(password: str, *, field: str = "password") -> None:
+    """The one rule for every new password (activation, change, reset), named by `field`."""
     minimum = current_app.config["PASSWORD_MIN_LENGTH"]
     if len(password) < minimum or not password.strip():
         raise UnprocessableEntity(
             "The password is too weak.",
-            errors={"password": f"Use at least {minimum} characters."},
+            errors={field: f"Use at least {minimum} characters."},
         )
 
 
@@ -161,7 +162,8 @@ def list_users(
 
 def deactivate(session: Session, actor: User, user_id: uuid.UUID) -> User:
     """Offboard an account: it cannot sign in and its tokens stop working at once (every token
-    family is revoked, and the per-request user check refuses inactive users). Nothing of the
+    family is revoked, and the per-request user check refuses inactive users), and so does its
+    calendar feed URL (`revoke_all_for_user` deletes it). Nothing of the
     record is deleted. Doing it again changes nothing. A clinician who is the last active
     clinician of any patient stays active (409 naming the patients) until another joins."""
     # patients.service builds on this module (new users, invitations): imported here, not above.

@@ -15,8 +15,9 @@ from sqlalchemy.orm import Session
 
 from telehealth.accounts.models import User
 from telehealth.auth.models import TokenFamily
+from telehealth.calendar import service as calendar
 from telehealth.db import utcnow
-from telehealth.errors import Unauthorized
+from telehealth.errors import BEARER_CHALLENGE, Unauthorized
 from telehealth.extensions import db, jwt
 
 
@@ -24,6 +25,14 @@ class RefreshTokenReused(Unauthorized):
     """A spent refresh token came back: revoke its family, and keep that revocation."""
 
     keep_changes = True
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        # RFC 6750, like every other bad token: the app learns to sign in again.
+        self.headers["WWW-Authenticate"] = (
+            f'{BEARER_CHALLENGE}, error="invalid_token", '
+            'error_description="The refresh token was already used"'
+        )
 
 
 @dataclass
@@ -107,12 +116,19 @@ def revoke_family(session: Session, family_id: uuid.UUID, *, reason: str) -> Non
     )
 
 
-def revoke_all_for_user(session: Session, user_id: uuid.UUID, *, reason: str) -> None:
-    session.execute(
-        update(TokenFamily)
-        .where(TokenFamily.user_id == user_id, TokenFamily.revoked_at.is_(None))
-        .values(revoked_at=utcnow(), revoked_reason=reason)
+def revoke_all_for_user(
+    session: Session, user_id: uuid.UUID, *, reason: str, keep: uuid.UUID | None = None
+) -> None:
+    """End every sign-in of the user, but the family `keep` (the caller's own, when they
+    changed their password). Their calendar feed URL ends too, `keep` or not: whoever signed in
+    elsewhere may have subscribed to it."""
+    calendar.revoke(session, user_id)
+    statement = update(TokenFamily).where(
+        TokenFamily.user_id == user_id, TokenFamily.revoked_at.is_(None)
     )
+    if keep is not None:
+        statement = statement.where(TokenFamily.id != keep)
+    session.execute(statement.values(revoked_at=utcnow(), revoked_reason=reason))
 
 
 #: Built once: every authenticated request runs it, and building a statement costs more

@@ -2,8 +2,8 @@
 when `SMTP_URL` is set (unset: no email deliveries at all).
 
 The worker calls `targets` when it fans an event out, then for each delivery `prepare` inside a
-transaction (it reads the address and, for an invitation, issues a fresh invitation token:
-the outbox never holds one) and the returned `send` with no transaction open.
+transaction (it reads the address and, for an invitation or a password reset, issues a fresh
+token: the outbox never holds one) and the returned `send` with no transaction open.
 """
 
 from __future__ import annotations
@@ -22,10 +22,11 @@ from telehealth.accounts.models import User
 from telehealth.accounts.service import issue_invitation
 from telehealth.db import utcnow
 from telehealth.mail import sender
-from telehealth.mail.messages import Email, InvitationLink, compose
+from telehealth.mail.messages import Email, InvitationLink, PasswordResetLink, compose
 from telehealth.outbound.channels import Sent
 from telehealth.outbound.models import Channel, Delivery, EventType, OutboxEvent
 from telehealth.outbound.registry import register
+from telehealth.passwords.service import issue_password_reset
 
 
 class EmailChannel:
@@ -69,12 +70,22 @@ class EmailChannel:
             # A token of this email's own, written in the worker's transaction.
             token, row = issue_invitation(session, user)
             invitation = InvitationLink(token=token, expires_at=row.expires_at)
+        password_reset = None
+        if event.type is EventType.ACCOUNT_PASSWORD_RESET:
+            if user.password_hash is None:
+                return _refused("the account is not activated")
+            if event.created_at + config["PASSWORD_RESET_TTL"] <= utcnow():
+                # Asked for longer ago than a link would live: whoever asked has moved on.
+                return _refused("the reset request expired")
+            token, reset = issue_password_reset(session, user)
+            password_reset = PasswordResetLink(token=token, expires_at=reset.expires_at)
         email = compose(
             event.type,
             event.data,
             user.role,
             public_url=config["PUBLIC_URL"],
             invitation=invitation,
+            password_reset=password_reset,
         )
         message = build_message(
             email, to=user.email, mail_from=config["MAIL_FROM"], message_id=delivery.id

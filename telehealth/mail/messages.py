@@ -28,6 +28,7 @@ IDENTIFIERS = (("alert_id", "Alert"), ("session_id", "Session"), ("patient_id", 
 REVIEW_SUBJECT = "There is something to review"
 REMINDER_SUBJECT = "Reminder: upcoming session"
 INVITATION_SUBJECT = "You're invited to Telehealth"
+PASSWORD_RESET_SUBJECT = "Reset your Telehealth password"
 
 #: Who an escalation level reaches (the clinical reference's two levels).
 ESCALATED_TO = {1: ": the care team is told again", 2: ": the clinic's on-call admins are told"}
@@ -52,6 +53,14 @@ class InvitationLink:
     expires_at: datetime
 
 
+@dataclass(frozen=True)
+class PasswordResetLink:
+    """A password reset's own one-time token and its end."""
+
+    token: str
+    expires_at: datetime
+
+
 def compose(
     event_type: EventType,
     data: Mapping[str, Any],
@@ -59,6 +68,7 @@ def compose(
     *,
     public_url: str,
     invitation: InvitationLink | None = None,
+    password_reset: PasswordResetLink | None = None,
 ) -> Email:
     """The email that tells a user of `role` about an event of `event_type` with `data`."""
     base = public_url.rstrip("/")
@@ -66,6 +76,10 @@ def compose(
         if invitation is None:
             raise ValueError("an invitation email needs its invitation token")
         return _invitation(role, base, invitation)
+    if event_type is EventType.ACCOUNT_PASSWORD_RESET:
+        if password_reset is None:
+            raise ValueError("a password reset email needs its reset token")
+        return _password_reset(base, password_reset)
     ids = identifiers(data)
     if event_type is EventType.SESSION_REMINDER:
         subject = REMINDER_SUBJECT
@@ -147,3 +161,22 @@ def _invitation(role: Role, base: str, invitation: InvitationLink) -> Email:
         "This message was sent automatically. Please do not reply to it.",
     ]
     return Email(subject=INVITATION_SUBJECT, body="\n".join(lines) + "\n")
+
+
+def _password_reset(base: str, reset: PasswordResetLink) -> Email:
+    """Says only that a reset was asked for: not who asked, from where, or anything else."""
+    expires = reset.expires_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    lines = [
+        "Someone asked to reset the password of your Telehealth account.",
+        "",
+        "To choose a new password, open this link:",
+        f"{base}/reset-password?token={quote(reset.token, safe='')}",
+        "",
+        f"The link works once, until {expires}. Choosing a new password signs you out "
+        "everywhere else.",
+        "",
+        "If you did not ask for this, ignore this email: your password stays as it is.",
+        "",
+        "This message was sent automatically. Please do not reply to it.",
+    ]
+    return Email(subject=PASSWORD_RESET_SUBJECT, body="\n".join(lines) + "\n")

@@ -64,13 +64,17 @@ def get_patient(patient_id: uuid.UUID) -> Any:
 
 @blp.patch("/patients/<uuid:patient_id>")
 @audited("patient.update", "patient", resource_arg="patient_id")
-@authenticated(Role.CLINICIAN, Role.ADMIN)
+@authenticated(Role.CLINICIAN, Role.ADMIN, Role.PATIENT)
 @blp.arguments(PatientPatch(partial=True))
 @blp.response(200, PatientOut, headers=ETAG_HEADER)
 @blp.doc(parameters=[IF_MATCH])
 def update_patient(body: dict[str, Any], patient_id: uuid.UUID) -> Any:
-    """Change a patient's details. Needs `If-Match` with the current ETag (428 without, 412
-    when stale)."""
+    """Change a patient's details: the care team and admins any of them; the patient, on
+    their own record, `timezone` and `emergency_contact`. A patient who sends `name`, `email`
+    or `date_of_birth` gets 403 with `errors` naming each (a valid request the caller may not
+    make, so not 422): the email is the account's sign-in and the name and date of birth say
+    who the patient is, so the care team changes them. A new `timezone` moves the reminders
+    not yet sent. Needs `If-Match` with the current ETag (428 without, 412 when stale)."""
     patient = service.update_patient(db.session, me(), patient_id, patient_changes(body))
     return patient, {"ETag": etag_of(patient.version)}
 

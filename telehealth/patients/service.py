@@ -20,7 +20,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session, aliased, selectinload
 from telehealth.accounts.models import Role, User
 from telehealth.accounts.service import Invited, invite, new_user
 from telehealth.db import utcnow
-from telehealth.errors import Conflict, NotFound, Unauthorized, UnprocessableEntity
+from telehealth.errors import Conflict, Forbidden, NotFound, Unauthorized, UnprocessableEntity
 from telehealth.etags import require_if_match
 from telehealth.pagination import ACTOR, Page, SortKey, keyset_page
 from telehealth.patients.models import CareTeamMember, Patient
@@ -99,6 +99,17 @@ def get_managed_patient(session: Session, actor: User, patient_id: uuid.UUID) ->
     concurrent changes (edits, care-team moves) apply one after the other."""
     patient = session.scalar(
         care_team_patients(actor).where(Patient.id == patient_id).with_for_update(of=Patient)
+    )
+    if patient is None:
+        raise NotFound("No such patient.")
+    return patient
+
+
+def _own_record(session: Session, actor: User, patient_id: uuid.UUID) -> Patient:
+    """The patient's own record, locked as `get_managed_patient` locks one; anyone else's is
+    not found."""
+    patient = session.scalar(
+        visible_patients(actor).where(Patient.id == patient_id).with_for_update(of=Patient)
     )
     if patient is None:
         raise NotFound("No such patient.")
@@ -189,10 +200,30 @@ def _is_active_clinician(user: type[User]) -> ColumnElement[bool]:
     return and_(user.role == Role.CLINICIAN, user.is_active.is_(True))
 
 
+#: What a patient may change on their own record. The rest is the care team's (or an admin's):
+#: the email is the account's sign-in, and the name and date of birth say who the patient is.
+PATIENT_MAY_CHANGE = frozenset({"timezone", "emergency_contact_name", "emergency_contact_phone"})
+
+
 def update_patient(
     session: Session, actor: User, patient_id: uuid.UUID, changes: dict[str, Any]
 ) -> Patient:
-    patient = get_managed_patient(session, actor, patient_id)
+    """Change a record (`changes` as `patient_changes` flattens them): the care team and admins
+    any detail, the patient their own time zone and emergency contact (403 naming the other
+    fields). A new time zone moves the reminders not yet sent, which the scheduler places in
+    the patient's zone when it runs."""
+    if actor.role is Role.PATIENT:
+        patient = _own_record(session, actor, patient_id)
+        refused = sorted(set(changes) - PATIENT_MAY_CHANGE)
+        if refused:
+            raise Forbidden(
+                "Only the care team or an admin may change " + ", ".join(refused) + ".",
+                errors={
+                    field: "Only the care team or an admin may change this." for field in refused
+                },
+            )
+    else:
+        patient = get_managed_patient(session, actor, patient_id)
     require_if_match(patient.version)
     for field in ("name", "email"):
         if field in changes:

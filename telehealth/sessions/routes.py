@@ -11,7 +11,6 @@ from flask_smorest import Blueprint
 from telehealth.accounts.models import Role
 from telehealth.audit.context import audit_resource, audited
 from telehealth.auth.roles import authenticated, me
-from telehealth.db import utcnow
 from telehealth.etags import ETAG_HEADER, IF_MATCH, etag_of
 from telehealth.extensions import db
 from telehealth.sessions import calendar, service
@@ -136,8 +135,8 @@ def mark_no_show(_body: dict[str, Any], session_id: uuid.UUID) -> Any:
 @audited("session.medication_taken", "session", resource_arg="session_id")
 @authenticated(Role.CLINICIAN, Role.PATIENT)
 @blp.arguments(MedicationTakenIn())
-@blp.doc(operationId="recordMedicationTaken")
 @blp.response(200, SessionOut, headers=ETAG_HEADER)
+@blp.doc(operationId="recordMedicationTaken")
 def medication_taken(body: dict[str, Any], session_id: uuid.UUID) -> Any:
     """Record that and when the patient took the medication prescribed for this session (a
     fact, never an amount), only while the session is in progress (409 otherwise). It starts
@@ -150,14 +149,10 @@ def medication_taken(body: dict[str, Any], session_id: uuid.UUID) -> Any:
 @blp.get("/calendar.ics")
 @audited("session.calendar", "session")
 @authenticated(Role.CLINICIAN)
-@blp.doc(operationId="getCalendarFeed")
 @blp.response(200, content_type="text/calendar", description="An iCalendar feed.")
+@blp.doc(operationId="getCalendarFeed")
 def calendar_feed() -> Response:
-    """The clinician's upcoming sessions as iCalendar (patients by initials only)."""
-    now = utcnow()
-    sessions = service.upcoming_for_clinician(db.session, me(), now=now)
-    return Response(
-        calendar.render(sessions, now=now),
-        mimetype="text/calendar",
-        headers={"Content-Disposition": 'inline; filename="sessions.ics"'},
-    )
+    """The clinician's upcoming sessions as iCalendar (patients by initials only); cancelled
+    ones stay in it marked cancelled, so calendars drop them. Calendar apps, which cannot send
+    this header, subscribe through `POST /calendar/subscription` instead."""
+    return calendar.feed_response(db.session, me())

@@ -452,11 +452,16 @@ def list_sessions(
     return page
 
 
+#: What a calendar feed shows: what is still to happen, and what was called off.
+CALENDAR_STATUSES = (SessionStatus.SCHEDULED, SessionStatus.IN_PROGRESS, SessionStatus.CANCELLED)
+
+
 def upcoming_for_clinician(
     session: Session, clinician: User, *, now: datetime, horizon_days: int = 90
 ) -> list[TreatmentSession]:
-    """The clinician's own sessions from now on (cancelled ones too, so calendars drop them),
-    of the patients whose care team they are on: a former member's feed drops the rest."""
+    """The clinician's own sessions that have not ended yet (cancelled ones too, so calendars
+    drop them; completed and no-show ones are over, however early, so not), of the patients
+    whose care team they are on: a former member's feed drops the rest."""
     return list(
         session.scalars(
             select(TreatmentSession)
@@ -464,6 +469,7 @@ def upcoming_for_clinician(
             .where(
                 TreatmentSession.clinician_id == clinician.id,
                 TreatmentSession.patient_id.in_(visible_patient_ids(clinician)),
+                TreatmentSession.status.in_(CALENDAR_STATUSES),
                 TreatmentSession.scheduled_end >= now,
                 TreatmentSession.scheduled_start < now + timedelta(days=horizon_days),
             )

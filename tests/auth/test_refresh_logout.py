@@ -200,3 +200,17 @@ def test_logout_requires_an_access_token(client, world):
 def test_logout_twice_is_401(client, world):
     assert logout(client, world.other_patient.access_token).status_code == 204
     assert_problem(logout(client, world.other_patient.access_token), 401)
+
+
+def test_a_reused_refresh_token_says_so_in_the_challenge(client, world):
+    first = new_sign_in(client, world.patient.user)
+    assert_token_pair(refresh(client, first["refresh_token"]))
+
+    with after_the_grace():
+        response = refresh(client, first["refresh_token"])
+
+    assert_problem(response, 401)
+    assert response.headers["WWW-Authenticate"] == (
+        'Bearer realm="telehealth", error="invalid_token", '
+        'error_description="The refresh token was already used"'
+    )

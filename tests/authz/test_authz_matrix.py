@@ -55,6 +55,7 @@ from tests.authz.authz_policy import (
     required,
 )
 from tests.factories import PASSWORD, Actor, make_user, sign_in
+from tests.passwords.password_helpers import reset_token
 from tests.record_rights.rights_helpers import API, Records, make_records, random_id
 from tests.record_rights.test_phi_routes_audited import (
     PLAN_BODY,
@@ -84,6 +85,9 @@ POLICY: dict[tuple[str, str], Access] = {
     # Signing in and out.
     ("POST", f"{API}/auth/login"): PUBLIC,
     ("POST", f"{API}/auth/activate"): PUBLIC,  # the invitation token is the credential
+    ("POST", f"{API}/auth/password-reset"): PUBLIC,  # the same answer for every address
+    ("POST", f"{API}/auth/password-reset/confirm"): PUBLIC,  # the reset token is the credential
+    ("POST", f"{API}/me/password"): ANY_USER,  # always the caller's own password
     ("POST", f"{API}/auth/refresh"): ANY_USER,  # with the caller's refresh token as bearer
     ("POST", f"{API}/auth/logout"): ANY_USER,
     ("GET", f"{API}/me"): ANY_USER,
@@ -98,7 +102,8 @@ POLICY: dict[tuple[str, str], Access] = {
     ("POST", f"{API}/patients"): allow(CLINICIAN, ADMIN),
     ("GET", f"{API}/patients"): allow(CLINICIAN, ADMIN),
     ("GET", P): allow(CLINICIAN, PATIENT, ADMIN, scoped=True),
-    ("PATCH", P): allow(CLINICIAN, ADMIN, scoped=True),
+    # The patient changes their own time zone and emergency contact (tests/patients).
+    ("PATCH", P): allow(CLINICIAN, PATIENT, ADMIN, scoped=True),
     ("PUT", CARE_TEAM_MEMBER): allow(CLINICIAN, ADMIN, scoped=True),
     ("DELETE", CARE_TEAM_MEMBER): allow(CLINICIAN, ADMIN, scoped=True),
     ("GET", f"{P}/access-log"): allow(CLINICIAN, PATIENT, ADMIN, scoped=True),
@@ -115,6 +120,8 @@ POLICY: dict[tuple[str, str], Access] = {
     ("POST", f"{S}/medication-taken"): allow(CLINICIAN, PATIENT, scoped=True),
     ("GET", f"{S}/timeline"): allow(CLINICIAN, PATIENT, scoped=True),
     ("GET", f"{API}/calendar.ics"): allow(CLINICIAN),
+    ("POST", f"{API}/calendar/subscription"): allow(CLINICIAN),  # the caller's own feed URL
+    ("DELETE", f"{API}/calendar/subscription"): allow(CLINICIAN),
     # Check-ins and outcomes.
     ("POST", f"{API}/checkins"): allow(PATIENT),  # always the caller's own record
     ("GET", f"{P}/checkins"): allow(CLINICIAN, PATIENT, scoped=True),
@@ -152,6 +159,8 @@ POLICY: dict[tuple[str, str], Access] = {
 # Rules of the map that are no route of the service, with the reason.
 OUTSIDE_MATRIX: dict[tuple[str, str], str] = {
     ("GET", "/static/<path:filename>"): "Flask's built-in static route; the app has no files",
+    ("GET", f"{API}/calendar/feeds/<secret>.ics"): "a calendar feed opened by the secret in its "
+    "URL, no token and no role: tests/calendar checks that any secret but a live one is 404",
     ("POST", f"{API}/me/notifications/<uuid:notification_id>/read"): "a user's own inbox entry, "
     "owned by a user rather than a patient record: tests/outbound/test_inbox.py checks that "
     "every other user's entry is 404 and an anonymous call 401",
@@ -308,8 +317,19 @@ REQUESTS: dict[str, Request] = {
     ),
     # An admin names the first clinician of the care team (a clinician creator joins it).
     "patients.create_patient": Request(lambda c: {**patient_body(), "clinician_id": c.m.helper.id}),
+    # A change the patient may make too (the care team's own fields: tests/patients).
     "patients.update_patient": Request(
-        fixed({"name": "Pat Renamed"}), if_match(f"{API}/patients/{{patient_id}}")
+        fixed({"timezone": "Europe/Berlin"}), if_match(f"{API}/patients/{{patient_id}}")
+    ),
+    "passwords.change_password": Request(
+        fixed({"current_password": PASSWORD, "new_password": "a brand new passphrase 7"})
+    ),
+    "passwords.request_password_reset": Request(fixed({"email": "someone@example.test"})),
+    "passwords.reset_password": Request(
+        lambda c: {
+            "token": reset_token(c.m.app, any_view(c).actor("patient").id),
+            "password": PASSWORD,
+        }
     ),
     "patients.add_care_team_member": Request(args=joining_self),
     "patients.remove_care_team_member": Request(prepare=on_view(add_lone_clinician)),

@@ -155,16 +155,25 @@ def test_any_of_several_etags_may_match(client, world):
     assert response.status_code == 200, response.get_json()
 
 
-@pytest.mark.parametrize("actor", ["patient", "other_patient"])
-def test_patients_may_not_change_records_even_their_own(app, client, world, actor):
+def test_a_patient_may_not_change_their_own_name(app, client, world):
+    """What else a patient may change on their own record: tests/patients/test_self_service.py."""
     current = etag(client, world.clinician.headers, world.patient.id)
 
-    response = patch(
-        client, getattr(world, actor), world.patient.id, {"name": "Self Edit"}, if_match=current
-    )
+    response = patch(client, world.patient, world.patient.id, {"name": "Self Edit"}, current)
 
     assert_problem(response, 403)
     assert stored_patient(app, world.patient.id).name == "Pat Able"
+
+
+def test_another_patient_s_record_is_not_found(app, client, world):
+    current = etag(client, world.clinician.headers, world.patient.id)
+
+    response = patch(
+        client, world.other_patient, world.patient.id, {"timezone": "Asia/Tokyo"}, current
+    )
+
+    assert_problem(response, 404)
+    assert stored_patient(app, world.patient.id).timezone == "America/New_York"
 
 
 @pytest.mark.parametrize("actor", ["other_clinician", "lone_clinician"])

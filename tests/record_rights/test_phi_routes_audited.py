@@ -29,6 +29,7 @@ from telehealth.accounts import service as accounts
 from telehealth.audit.models import AuditEvent
 from telehealth.extensions import db
 from tests.factories import PASSWORD, Actor
+from tests.passwords.password_helpers import reset_token
 from tests.record_rights.rights_helpers import (
     API,
     MONITOR,
@@ -155,6 +156,7 @@ URL_ARGS: dict[str, Callable[[World], str]] = {
     "user_id": lambda w: w.actor("lone_clinician").id,
     "webhook_id": lambda w: w.records.webhook_id,
     "delivery_id": lambda w: w.records.delivery_id,
+    "secret": lambda w: feed_secret(w),
 }
 
 
@@ -209,6 +211,18 @@ def start_session(w: World) -> None:
     assert response.status_code == 200
 
 
+def feed_secret(w: World) -> str:
+    """The secret of a calendar feed URL the clinician subscribes to now."""
+    response = w.client.post(f"{API}/calendar/subscription", headers=w.actor("clinician").headers)
+    assert response.status_code == 201
+    return str(response.get_json()["url"]).rsplit("/", 1)[-1].removesuffix(".ics")
+
+
+def revoke_feed(w: World) -> None:
+    response = w.client.delete(f"{API}/calendar/subscription", headers=w.actor("clinician").headers)
+    assert response.status_code == 204
+
+
 def add_lone_clinician(w: World) -> None:
     url = f"{API}/patients/{w.actor('patient').id}/care-team/{w.actor('lone_clinician').id}"
     assert w.client.put(url, headers=w.actor("clinician").headers).status_code == 200
@@ -221,6 +235,10 @@ ALLOWED: dict[str, Callable[[World], Call]] = {
     "alerts.acknowledge_alert": lambda w: Call("clinician", {"note": "Called the patient."}),
     "audit.access_log": lambda w: Call("patient"),
     "audit.audit_trail": lambda w: Call("admin"),
+    # The feed URL is opened by its secret alone, as calendar apps fetch it.
+    "calendar.get_subscribed_calendar_feed": lambda w: Call(None),
+    "calendar.create_calendar_subscription": lambda w: Call("clinician", {}),
+    "calendar.revoke_calendar_subscription": lambda w: Call("clinician"),
     "auth.activate": lambda w: Call(None, {"token": invitation_token(w), "password": PASSWORD}),
     "auth.login": lambda w: Call(
         None, {"email": w.actor("patient").user.email, "password": PASSWORD}
@@ -246,6 +264,15 @@ ALLOWED: dict[str, Callable[[World], Call]] = {
     "monitoring.list_notes": lambda w: Call("patient"),
     "monitoring.session_timeline": lambda w: Call("clinician"),
     "monitoring.sign_note": lambda w: Call("clinician", {}),
+    "passwords.change_password": lambda w: Call(
+        "patient", {"current_password": PASSWORD, "new_password": "a brand new passphrase 7"}
+    ),
+    "passwords.request_password_reset": lambda w: Call(
+        None, {"email": w.actor("patient").user.email}
+    ),
+    "passwords.reset_password": lambda w: Call(
+        None, {"token": reset_token(w.app, w.actor("patient").id), "password": PASSWORD}
+    ),
     "patients.add_care_team_member": lambda w: Call("clinician"),
     "patients.create_patient": lambda w: Call("clinician", patient_body()),
     "patients.get_patient": lambda w: Call("patient"),
@@ -297,6 +324,9 @@ REFUSED: dict[str, Callable[[World], Call]] = {
     "alerts.acknowledge_alert": refused("other_clinician", 404, {}),
     "audit.access_log": refused("other_patient", 404),
     "audit.audit_trail": refused("clinician", 403),
+    "calendar.get_subscribed_calendar_feed": lambda w: (revoke_feed(w), Call(None, status=404))[1],
+    "calendar.create_calendar_subscription": refused("patient", 403, {}),
+    "calendar.revoke_calendar_subscription": refused("admin", 403),
     "auth.activate": lambda w: Call(None, {"token": "x" * 43, "password": PASSWORD}, status=401),
     "auth.login": lambda w: Call(
         None, {"email": w.actor("patient").user.email, "password": "wrong " * 3}, status=401
@@ -318,6 +348,13 @@ REFUSED: dict[str, Callable[[World], Call]] = {
     "monitoring.list_notes": refused("other_patient", 404),
     "monitoring.session_timeline": refused("other_patient", 404),
     "monitoring.sign_note": refused("lone_clinician", 404, {}),
+    "passwords.change_password": refused(
+        "patient", 422, {"current_password": "a wrong guess!", "new_password": "x" * 20}
+    ),
+    "passwords.request_password_reset": lambda w: Call(None, {"email": "not an email"}, status=422),
+    "passwords.reset_password": lambda w: Call(
+        None, {"token": "x" * 43, "password": PASSWORD}, status=401
+    ),
     "patients.add_care_team_member": refused("other_clinician", 404),
     "patients.create_patient": lambda w: Call("patient", patient_body(), status=403),
     "patients.get_patient": refused("other_patient", 404),

@@ -1,0 +1,1 @@
+"""Calendar subscriptions: a secret, revocable feed URL per clinician for calendar apps."""

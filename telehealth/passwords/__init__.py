@@ -1,0 +1,1 @@
+"""Passwords after activation: changing one's own, and resetting a forgotten one by email."""
