@@ -37,6 +37,7 @@ def create_app(config: Config | str | None = None) -> Flask:
 def register_extensions(app: Flask) -> None:
     import telehealth.models
     import telehealth.worker.tasks  # noqa: F401 - committed outbox events reach the queue
+    from telehealth.discovery.info import spec_info
     from telehealth.guards import register_request_guards
     from telehealth.headers import register_security_headers
     from telehealth.observability import register_observability
@@ -57,6 +58,7 @@ def register_extensions(app: Flask) -> None:
     api.init_app(
         app,
         spec_kwargs={
+            "info": spec_info(app.config),
             "components": {
                 "securitySchemes": {
                     "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
@@ -76,6 +78,7 @@ def register_blueprints(app: Flask) -> None:
     from telehealth.auth.routes import blp as auth
     from telehealth.calendar.routes import blp as calendar
     from telehealth.checkins.routes import blp as checkins
+    from telehealth.discovery.routes import blp as index
     from telehealth.export.routes import blp as export
     from telehealth.instruments.routes import blp as instruments
     from telehealth.monitoring.routes import blp as monitoring
@@ -88,6 +91,7 @@ def register_blueprints(app: Flask) -> None:
     from telehealth.webhooks.routes import blp as webhooks
 
     for blueprint in (
+        index,
         health,
         auth,
         passwords,

@@ -212,7 +212,7 @@ RATE_LIMITED = frozenset(
         "calendar.get_subscribed_calendar_feed",
     }
 )
-NO_DATABASE = frozenset({"health.healthz"})
+NO_DATABASE = frozenset({"health.healthz", "index.service_index", "index.api_index"})
 #: Requests that may carry a body, which `telehealth.guards` checks (400, 413, 415).
 WRITE_METHODS = frozenset({"post", "put", "patch", "delete"})
 

@@ -149,6 +149,8 @@ POLICY: dict[tuple[str, str], Access] = {
     ("GET", f"{W}/deliveries"): allow(ADMIN),
     ("POST", f"{W}/deliveries/<uuid:delivery_id>/retry"): allow(ADMIN),
     # Operations and documentation.
+    ("GET", "/"): PUBLIC,  # where to start: the docs page and the OpenAPI document
+    ("GET", API): PUBLIC,
     ("GET", "/healthz"): PUBLIC,
     ("GET", "/readyz"): PUBLIC,
     ("GET", "/openapi.json"): PUBLIC,
