@@ -10,7 +10,7 @@ from alembic import context
 from flask import current_app
 
 import telehealth.models  # noqa: F401 - registers every table on Base.metadata
-from telehealth.db import Base, UTCDateTime
+from telehealth.db import Base, UTCTimestamp
 
 config = context.config
 if config.config_file_name is not None and not logging.getLogger("telehealth").handlers:
@@ -22,7 +22,7 @@ target_metadata = Base.metadata
 def render_item(type_: str, obj: object, autogen_context: object) -> str | bool:
     """Write the app's column types as plain SQLAlchemy types, so that a revision never imports
     application code (which moves on while the revision stays as written)."""
-    if type_ == "type" and isinstance(obj, UTCDateTime):
+    if type_ == "type" and isinstance(obj, UTCTimestamp):
         return "sa.DateTime(timezone=True)"
     return False
 

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
 
-from flask import Flask, Response, current_app, g, json
+from flask import Flask, Response, current_app, json
 from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
+
+from telehealth import context
+from telehealth.extensions import retry_after_seconds
 
 log = logging.getLogger(__name__)
 
@@ -143,7 +145,7 @@ def handle_http_exception(error: HTTPException) -> Response:
         detail = f"The body is larger than the limit of {_body_limit()} bytes."
     if status == 429:
         detail = "Too many requests; try again later."
-        headers.setdefault("Retry-After", str(_retry_after()))
+        headers.setdefault("Retry-After", str(retry_after_seconds()))
     headers.update(data.get("headers") or {})
     errors = data.get("errors") or data.get("messages")
     if status == 422 and errors:
@@ -156,18 +158,9 @@ def _body_limit() -> int:
     return int(current_app.config.get("MAX_CONTENT_LENGTH") or 0)
 
 
-def _retry_after() -> int:
-    from telehealth.extensions import limiter
-
-    limit = limiter.current_limit
-    if limit is None:
-        return 60
-    return max(1, int(limit.reset_at - time.time()))
-
-
 def handle_api_error(error: ApiError) -> Response:
     if error.keep_changes:
-        g.keep_changes = True
+        context.set_keep_changes()
     return problem(
         error.status,
         error.detail,
@@ -197,6 +190,8 @@ def handle_unexpected(error: Exception) -> Response:
 
 
 def register_error_handlers(app: Flask) -> None:
+    """Answer every error as a problem. Call it after `api.init_app`, which registers
+    flask-smorest's own HTTPException handler: the later registration wins."""
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(ApiError, handle_api_error)
     app.register_error_handler(DBAPIError, handle_database_unavailable)

@@ -1,11 +1,14 @@
-"""ETags from record versions, and the If-Match rule for PATCH (428 missing, 412 stale).
+"""ETags from record versions, and the If-Match rule for edits (428 missing, 412 stale).
+
+Routes read the `If-Match` header and pass its value in; services compare it with the record's
+version here, under the row lock they hold, so the rule needs no request to run.
 
 `If-Match: *` (RFC 9110: "any current representation") proves nothing about which version the
 client read, so it counts as missing: 428, like no header at all."""
 
 from __future__ import annotations
 
-from flask import request
+from werkzeug.http import parse_etags
 
 from telehealth.errors import PreconditionFailed, PreconditionRequired
 
@@ -20,16 +23,18 @@ def etag_of(version: int) -> str:
     return f'"v{version}"'
 
 
-def require_if_match(version: int) -> None:
-    """Refuse an edit unless the client proves it saw the current version."""
-    if not request.headers.get("If-Match") or request.if_match.star_tag:
+def require_if_match(version: int, if_match: str | None) -> None:
+    """Refuse an edit unless `if_match` (the header's value, None when not sent) proves the
+    client saw the current version."""
+    tags = parse_etags(if_match)
+    if not if_match or tags.star_tag:
         raise PreconditionRequired("Send If-Match with the ETag you last read (not *).")
-    if not request.if_match.contains(etag_of(version).strip('"')):
+    if not tags.contains(etag_of(version).strip('"')):
         raise PreconditionFailed("The record changed since you read it; read it again.")
 
 
-def check_if_match_if_sent(version: int) -> None:
+def check_if_match_if_sent(version: int, if_match: str | None) -> None:
     """For a replace that works without `If-Match` (PUT): a stale ETag sent is still refused,
     and so is an empty header (428, as for a PATCH without one)."""
-    if "If-Match" in request.headers:
-        require_if_match(version)
+    if if_match is not None:
+        require_if_match(version, if_match)

@@ -1,26 +1,22 @@
-"""Extension objects, created unbound; `create_app` binds them to an app."""
+"""Extension objects, created unbound; `create_app` binds them to an app.
+
+Nothing here imports the app's own modules beyond the session manager and the client address:
+`telehealth.errors` (and every module through it) may import from here, never the other way.
+"""
 
 from __future__ import annotations
+
+import time
 
 from flask_jwt_extended import JWTManager
 from flask_limiter import Limiter
 from flask_migrate import Migrate
-from flask_smorest import Api as _Api
-from flask_smorest import Blueprint
+from flask_smorest import Api, Blueprint
 from marshmallow import RAISE
 from webargs.flaskparser import FlaskParser
-from werkzeug.exceptions import HTTPException
 
-from telehealth.db import Database
-from telehealth.errors import handle_http_exception
+from telehealth.database import Database
 from telehealth.net import client_address
-
-
-class Api(_Api):  # type: ignore[misc]
-    """flask-smorest's Api with errors answered as RFC 9457 problems."""
-
-    def handle_http_exception(self, error: HTTPException):  # type: ignore[no-untyped-def]
-        return handle_http_exception(error)
 
 
 class StrictQueryParser(FlaskParser):
@@ -42,3 +38,11 @@ migrate = Migrate()
 jwt = JWTManager()
 limiter = Limiter(key_func=client_address)
 api = Api()
+
+
+def retry_after_seconds() -> int:
+    """Seconds until the limit this request hit lets the client in again (60 if unknown)."""
+    limit = limiter.current_limit
+    if limit is None:
+        return 60
+    return max(1, int(limit.reset_at - time.time()))

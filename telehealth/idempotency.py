@@ -119,7 +119,8 @@ def _replay(record: IdempotencyRecord) -> Response:
 
 def idempotent(view: Callable[P, Response]) -> Callable[P, Response]:
     """Make a write replayable by `Idempotency-Key`. Put it under the authentication decorator
-    and above the schema decorators, so it sees the final response."""
+    and above the schema decorators, so it sees the final response (the whole order: see
+    `telehealth.audit.context.audited`)."""
 
     @functools.wraps(view)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> Response:

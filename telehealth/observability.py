@@ -8,13 +8,14 @@ import sys
 import time
 import uuid
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response, request
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 from pythonjsonlogger.json import JsonFormatter
 from sqlalchemy import inspect, text
 from sqlalchemy.exc import DBAPIError
 
+from telehealth import context
 from telehealth.errors import problem
 from telehealth.extensions import db
 
@@ -41,27 +42,28 @@ def configure_logging(app: Flask) -> None:
 
 
 def start_request() -> None:
-    g.started = time.perf_counter()
+    context.set_started(time.perf_counter())
     supplied = request.headers.get("X-Request-ID", "")
-    g.request_id = supplied if _REQUEST_ID.match(supplied) else uuid.uuid4().hex
+    context.set_request_id(supplied if _REQUEST_ID.match(supplied) else uuid.uuid4().hex)
 
 
 def _actor_id() -> str | None:
     """The caller's id without touching the database: a failed request's rollback has expired
     the user object, and reloading it (`actor.id`) would query a database that may be down,
     turning a 503 into a 500 here, after the error handlers."""
-    actor = g.get("current_actor")
+    actor = context.current_actor()
     identity = inspect(actor).identity if actor is not None else None
     return str(identity[0]) if identity else None
 
 
 def log_request(response: Response) -> Response:
-    response.headers["X-Request-ID"] = g.get("request_id", "")
-    duration_ms = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000
+    response.headers["X-Request-ID"] = context.request_id() or ""
+    started = context.started()
+    duration_ms = (time.perf_counter() - started) * 1000 if started is not None else 0.0
     request_log.info(
         "request",
         extra={
-            "request_id": g.get("request_id"),
+            "request_id": context.request_id(),
             "method": request.method,
             "route": request.url_rule.rule if request.url_rule else None,
             "status": response.status_code,

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, Response, g
+from flask import Flask, Response
 from sqlalchemy.exc import DBAPIError
 
+from telehealth import context
 from telehealth.audit import chain
 from telehealth.errors import handle_database_unavailable
 from telehealth.extensions import db
@@ -20,15 +21,15 @@ log = logging.getLogger(__name__)
 
 
 def finish_request(response: Response) -> Response:
-    context = g.get("audit")
-    if "db_session" not in g and context is None:
+    audit = context.audit()
+    if context.db_session() is None and audit is None:
         return response
     session = db.session
     try:
-        if response.status_code >= 400 and not g.get("keep_changes"):
+        if response.status_code >= 400 and not context.keep_changes():
             session.rollback()
-        if context is not None:
-            chain.append(session, context.event(response.status_code))
+        if audit is not None:
+            chain.append(session, audit.event(response.status_code))
         session.commit()
     except DBAPIError as error:
         session.rollback()

@@ -155,7 +155,7 @@ def append(session: Session, event: AuditEvent, *, key: str | None = None) -> Au
     chained = {
         "sequence": sequence,
         "prev_hash": tip.c.hash,
-        # hmac_sha256_hex: registered on every SQLite connection by telehealth.db.
+        # hmac_sha256_hex: registered on every SQLite connection by telehealth.engine.
         "hash": func.hmac_sha256_hex(
             literal(key, Text), tip.c.hash + before + sql_cast(sequence, Text) + after
         ),

@@ -21,7 +21,8 @@ def authenticated(
     *roles: Role, refresh: bool = False
 ) -> Callable[[Callable[P, R]], Callable[P, R]]:
     """Require a valid access token (or refresh token), and one of `roles` if any are named.
-    A refresh token may also come in a JSON body (`refresh_token`), as OAuth clients send it."""
+    A refresh token may also come in a JSON body (`refresh_token`), as OAuth clients send it.
+    Its place among a route's decorators: see `telehealth.audit.context.audited`."""
     locations = ["headers", "json"] if refresh else ["headers"]
 
     def decorator(view: Callable[P, R]) -> Callable[P, R]:

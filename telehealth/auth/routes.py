@@ -5,10 +5,11 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import current_app, g, request
+from flask import current_app, request
 from flask_jwt_extended import get_jwt
 from flask_smorest import Blueprint
 
+from telehealth import context
 from telehealth.accounts import service as accounts
 from telehealth.accounts.schemas import UserOut
 from telehealth.audit.context import audit_resource, audited
@@ -72,7 +73,7 @@ def login(credentials: dict[str, str]) -> tokens.TokenPair:
     `Retry-After`), so nobody can lock an account's owner out from elsewhere.
     """
     user = accounts.authenticate(db.session, **credentials)
-    g.current_actor = user
+    context.set_current_actor(user)
     _signed_in(user.id)
     return tokens.issue_tokens(db.session, user)
 
@@ -115,7 +116,7 @@ def logout() -> None:
 def activate(body: dict[str, str]) -> tokens.TokenPair:
     """Set a password with a one-time invitation token, and sign in."""
     user = accounts.activate(db.session, **body)
-    g.current_actor = user
+    context.set_current_actor(user)
     _signed_in(user.id)
     return tokens.issue_tokens(db.session, user)
 

@@ -8,11 +8,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from flask import current_app, g
+from flask import current_app
 from flask_jwt_extended import create_access_token, create_refresh_token
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
+from telehealth import context
 from telehealth.accounts.models import User
 from telehealth.auth.models import TokenFamily
 from telehealth.calendar import service as calendar
@@ -159,5 +160,5 @@ def load_current_user(_header: dict[str, Any], claims: dict[str, Any]) -> User |
     user = db.session.scalar(
         CURRENT_USER, {"user_id": user_id, "family_id": family_id, "now": utcnow()}
     )
-    g.current_actor = user
+    context.set_current_actor(user)
     return user

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, current_app, g, url_for
+from flask import Response, current_app, url_for
 from flask_smorest import Blueprint
 
+from telehealth import context
 from telehealth.accounts.models import Role
 from telehealth.audit.context import audit_resource, audited
 from telehealth.auth.roles import authenticated, me
@@ -63,5 +64,5 @@ def get_subscribed_calendar_feed(secret: str) -> Response:
     secret in a subscription URL; no header needed. A secret that opens no feed (unknown,
     rotated, revoked, or its clinician deactivated) is 404. Limited per client address."""
     clinician = service.subscriber(db.session, secret)
-    g.current_actor = clinician  # the audit event and the request log name the clinician
+    context.set_current_actor(clinician)  # the audit event and the request log name the clinician
     return feed_response(db.session, clinician)

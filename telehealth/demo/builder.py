@@ -19,11 +19,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import time_machine
-from flask import current_app, g
+from flask import current_app
 from marshmallow import Schema
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from telehealth import context
 from telehealth.accounts import service as accounts
 from telehealth.accounts.models import User
 from telehealth.accounts.schemas import ClinicianIn
@@ -86,17 +87,17 @@ class Builder:
         """What a request around a service call adds: the caller and, once the work is done,
         the audit event, written as the request boundary writes it."""
         self.request_number += 1
-        # A request context of its own, as the route has: the plan service reads If-Match
-        # from it, and the audit event the caller's address.
+        # A request context of its own, as the route has: the audit event reads the caller's
+        # address from it.
         environ = {"REMOTE_ADDR": "127.0.0.1"}
         with current_app.test_request_context("/api/v1", environ_base=environ):
-            g.current_actor = actor
-            g.request_id = f"demo-{self.request_number:05d}"
-            context = AuditContext(action=action, resource_type=resource_type)
-            yield context
-            chain.append(self.session, context.event(status))
-            g.pop("current_actor", None)
-            g.pop("request_id", None)
+            context.set_current_actor(actor)
+            context.set_request_id(f"demo-{self.request_number:05d}")
+            audit = AuditContext(action=action, resource_type=resource_type)
+            yield audit
+            chain.append(self.session, audit.event(status))
+            context.set_current_actor(None)
+            context.set_request_id(None)
 
 
 def load(schema: Schema, body: Body) -> Body:
@@ -448,7 +449,7 @@ def _create_clinician(body: Body) -> Callable[[Builder], None]:
         admin = builder.users[plan.ADMIN[0]]
         with builder.request(admin, "clinician.create", "user", 201) as audit:
             invited = accounts.create_clinician(builder.session, **load(ClinicianIn(), body))
-            audit.resource_id = str(invited.id)
+            audit.resource_id = str(invited.record.id)
         builder.users[body["email"]] = invited.record
         builder.invitations[body["email"]] = invited.invitation_token
 
@@ -460,7 +461,7 @@ def _activate(email: str) -> Callable[[Builder], None]:
         body = {"token": builder.invitations.pop(email), "password": plan.PASSWORD}
         with builder.request(None, "auth.activate", "user"):
             user = accounts.activate(builder.session, **load(ActivateIn(), body))
-            g.current_actor = user
+            context.set_current_actor(user)
 
     return run
 
@@ -470,7 +471,7 @@ def _create_patient(patient: DemoPatient, body: Body) -> Callable[[Builder], Non
         clinician = builder.users[plan.CLINICIANS[patient.clinician].email]
         with builder.request(clinician, "patient.create", "patient", 201) as audit:
             invited = patients.create_patient(builder.session, clinician, **load(PatientIn(), body))
-            audit.resource_id, audit.patient_id = str(invited.id), invited.id
+            audit.resource_id, audit.patient_id = str(invited.record.id), invited.record.id
         builder.users[patient.email] = invited.record.user
         builder.invitations[patient.email] = invited.invitation_token
 
@@ -494,7 +495,8 @@ def _plan(patient: DemoPatient, body: Body) -> Callable[[Builder], None]:
         clinician = builder.users[plan.CLINICIANS[patient.clinician].email]
         record = builder.users[patient.email]
         with builder.request(clinician, "schedule.update", "schedule") as audit:
-            schedules.replace_plan(builder.session, clinician, record.id, **load(PlanIn(), body))
+            plan_in = load(PlanIn(), body)
+            schedules.replace_plan(builder.session, clinician, record.id, **plan_in, if_match=None)
             audit.resource_id, audit.patient_id = str(record.id), record.id
 
     return run

@@ -5,10 +5,11 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import current_app, g, request
+from flask import current_app, request
 from flask_jwt_extended import get_jwt
 from flask_smorest import Blueprint
 
+from telehealth import context
 from telehealth.accounts.service import normalize_email
 from telehealth.audit.context import audit_resource, audited
 from telehealth.auth import tokens
@@ -102,6 +103,6 @@ def reset_password(body: dict[str, str]) -> tokens.TokenPair:
     once; an unknown, used or expired one gets the same 401. Every other sign-in of the
     account ends, and so does any other reset link."""
     user = service.reset_password(db.session, **body)
-    g.current_actor = user
+    context.set_current_actor(user)
     audit_resource(resource_id=user.id)
     return tokens.issue_tokens(db.session, user)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from flask import request
 from flask_smorest import Blueprint
 
 from telehealth.accounts.models import Role
@@ -38,8 +39,9 @@ def create_patient(body: dict[str, Any]) -> Any:
     invited by email (when email is configured); outside production the answer also carries
     the invitation token."""
     invited = service.create_patient(db.session, me(), **body)
-    audit_resource(resource_id=invited.id, patient_id=invited.id)
-    return invited, {"ETag": etag_of(invited.version)}
+    patient = invited.record
+    audit_resource(resource_id=patient.id, patient_id=patient.id)
+    return invited, {"ETag": etag_of(patient.version)}
 
 
 @blp.get("/patients")
@@ -75,7 +77,9 @@ def update_patient(body: dict[str, Any], patient_id: uuid.UUID) -> Any:
     make, so not 422): the email is the account's sign-in and the name and date of birth say
     who the patient is, so the care team changes them. A new `timezone` moves the reminders
     not yet sent. Needs `If-Match` with the current ETag (428 without, 412 when stale)."""
-    patient = service.update_patient(db.session, me(), patient_id, patient_changes(body))
+    changes = patient_changes(body)
+    if_match = request.headers.get("If-Match")
+    patient = service.update_patient(db.session, me(), patient_id, changes, if_match)
     return patient, {"ETag": etag_of(patient.version)}
 
 

@@ -206,12 +206,16 @@ PATIENT_MAY_CHANGE = frozenset({"timezone", "emergency_contact_name", "emergency
 
 
 def update_patient(
-    session: Session, actor: User, patient_id: uuid.UUID, changes: dict[str, Any]
+    session: Session,
+    actor: User,
+    patient_id: uuid.UUID,
+    changes: dict[str, Any],
+    if_match: str | None,
 ) -> Patient:
-    """Change a record (`changes` as `patient_changes` flattens them): the care team and admins
-    any detail, the patient their own time zone and emergency contact (403 naming the other
-    fields). A new time zone moves the reminders not yet sent, which the scheduler places in
-    the patient's zone when it runs."""
+    """Change a record (`changes` as `patient_changes` flattens them; `if_match`, the
+    If-Match header's value): the care team and admins any detail, the patient their own time
+    zone and emergency contact (403 naming the other fields). A new time zone moves the
+    reminders not yet sent, which the scheduler places in the patient's zone when it runs."""
     if actor.role is Role.PATIENT:
         patient = _own_record(session, actor, patient_id)
         refused = sorted(set(changes) - PATIENT_MAY_CHANGE)
@@ -224,7 +228,7 @@ def update_patient(
             )
     else:
         patient = get_managed_patient(session, actor, patient_id)
-    require_if_match(patient.version)
+    require_if_match(patient.version, if_match)
     for field in ("name", "email"):
         if field in changes:
             setattr(patient.user, field, changes.pop(field))

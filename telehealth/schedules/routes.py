@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from flask import request
 from flask_smorest import Blueprint
 
 from telehealth.accounts.models import Role
@@ -45,7 +46,8 @@ def get_schedule(patient_id: uuid.UUID) -> Any:
 def replace_schedule(body: dict[str, Any], patient_id: uuid.UUID) -> Any:
     """Replace the plan (the care team). Times are wall-clock times in the patient's zone and
     stay so across daylight-saving changes. `If-Match`, when sent, must be the current ETag."""
-    return _answer(service.replace_plan(db.session, me(), patient_id, **body))
+    if_match = request.headers.get("If-Match")
+    return _answer(service.replace_plan(db.session, me(), patient_id, **body, if_match=if_match))
 
 
 @blp.get("/me/due")

@@ -39,14 +39,15 @@ def replace_plan(
     *,
     reminders: bool,
     items: list[dict[str, Any]],
+    if_match: str | None,
 ) -> CheckinPlan:
-    """Replace the plan's items and reminder switch (the care team). `If-Match` is checked
-    when sent."""
+    """Replace the plan's items and reminder switch (the care team). `if_match`, the
+    header's value, is checked when sent (None: not sent)."""
     patient = get_managed_patient(session, actor, patient_id)
     plan = session.get(CheckinPlan, patient_id, with_for_update=True)
     if plan is None:
         raise NotFound("No such patient.")
-    check_if_match_if_sent(plan.version)
+    check_if_match_if_sent(plan.version, if_match)
     today = local_today(patient.timezone)
     # The old items go first: the unit of work inserts before it deletes, and a new item for an
     # instrument the plan already has would hit the (patient, instrument) unique key.

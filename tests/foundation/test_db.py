@@ -9,7 +9,6 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError, StatementError
 
 from telehealth.accounts.models import Role, User
-from telehealth.db import driver_rows
 from telehealth.extensions import db
 from tests.databases import backend
 
@@ -33,7 +32,7 @@ def test_times_come_back_as_aware_utc(app):
 
 @pytest.mark.skipif(backend() != "postgresql", reason="a PostgreSQL session setting")
 def test_postgresql_sessions_run_in_utc_whatever_the_server_default(app):
-    """UTCDateTime leaves PostgreSQL's values as psycopg reads them (no call per value), which
+    """UTCTimestamp leaves PostgreSQL's values as psycopg reads them (no call per value), which
     is right only because every connection's TimeZone is UTC: an hour west, times would come
     back aware but at -01:00 and be written that way."""
     with app.app_context():
@@ -72,24 +71,3 @@ def test_the_database_refuses_mixed_case_emails(app):
                 ),
                 {"id": "0" * 32},
             )
-
-
-def test_driver_rows_read_what_sqlalchemy_reads(app):
-    """Straight from the cursor where nothing needs converting (PostgreSQL), SQLAlchemy's
-    rows otherwise (SQLite's text times; enums on either): the same values every way."""
-    noon = datetime(2026, 11, 21, 12, 0, 30, 7, tzinfo=UTC)
-    with app.app_context():
-        session = db.session
-        session.add(_user(deactivated_at=noon))
-        session.flush()
-        plain = select(User.email, User.deactivated_at, User.is_active)
-        converted = select(User.email, User.role)
-
-        rows = driver_rows(session, plain, {})
-        assert rows == [tuple(row) for row in session.execute(plain)]
-        assert rows == [("time@example.test", noon, True)]
-        assert rows[0][1].utcoffset() == timedelta(0)
-        if backend() == "postgresql":
-            assert type(rows[0]) is tuple  # the driver's own row: nothing to convert
-        assert driver_rows(session, converted, {}) == [("time@example.test", Role.CLINICIAN)]
-        assert type(driver_rows(session, converted, {})[0][1]) is Role
