@@ -4,10 +4,10 @@ still read by the standard library, whose errors the request guards are written 
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
 import orjson
-from flask import Flask, Response
+from flask import Response, current_app
 from flask.json.provider import DefaultJSONProvider
 
 #: Sorted keys: the same body for the same data, so stored idempotent replays and ETags of a
@@ -22,8 +22,9 @@ class OrjsonProvider(DefaultJSONProvider):
         return orjson.dumps(obj, default=self.default, option=OPTIONS).decode()
 
     def response(self, *args: Any, **kwargs: Any) -> Response:
-        body = orjson.dumps(
-            self._prepare_response_obj(args, kwargs), default=self.default, option=OPTIONS
-        )
-        app = cast(Flask, self._app)
-        return app.response_class(body + b"\n", mimetype=self.mimetype)
+        """As `jsonify` takes its arguments: one value, several (a list) or keywords."""
+        if args and kwargs:
+            raise TypeError("app.json.response() takes either args or kwargs, not both")
+        data = args[0] if len(args) == 1 else (args or kwargs or None)
+        body = orjson.dumps(data, default=self.default, option=OPTIONS)
+        return current_app.response_class(body + b"\n", mimetype=self.mimetype)

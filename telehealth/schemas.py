@@ -13,22 +13,11 @@ from telehealth.dumping import FastDump
 
 class StrictSchema(FastDump):
     """Unknown fields are refused (marshmallow's default, stated here so nobody relaxes it);
-    answers are written by the compiled field loop of `telehealth.dumping`."""
+    answers are written by the planned field loop of `telehealth.dumping`."""
 
     class Meta:
         unknown = "raise"
         ordered = True
-
-
-class Beside:
-    """A record with more read beside it, for an output schema: the attributes given here,
-    and the record's for everything else."""
-
-    def __init__(self, record: Any, **beside: Any) -> None:
-        self.__dict__.update(beside, _record=record)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.__dict__["_record"], name)
 
 
 def refuse_nul(value: str) -> None:
@@ -77,7 +66,10 @@ LATEST = datetime.max.replace(tzinfo=UTC) - timedelta(days=1)
 class UTCDateTime(fields.AwareDateTime):
     """RFC 3339 with an offset on the way in; UTC on the way in to the service and out."""
 
-    value_only = True  # its writing reads the value alone (telehealth.dumping)
+    def dump_value(self, value: datetime | None) -> Any:
+        """What this field writes for `value`, which is all its writing reads: the answer
+        writer (telehealth.dumping) calls it directly."""
+        return self._serialize(value, None, None)
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> datetime:
         try:
