@@ -81,7 +81,9 @@ def make_patient(
             )
             fields.setdefault(
                 "clinician_id",
-                accounts.create_clinician(session, email=_unique("staff"), name="Dr. Staff").id,
+                accounts.create_clinician(
+                    session, email=_unique("staff"), name="Dr. Staff"
+                ).record.id,
             )
         patient = patients.create_patient(
             session,

@@ -32,7 +32,7 @@ def create_clinician(body: dict[str, str]) -> Any:
     """Create a clinician, invited by email (when email is configured); outside production
     the answer also carries the one-time invitation token."""
     invited = service.create_clinician(db.session, **body)
-    audit_resource(resource_id=invited.id)
+    audit_resource(resource_id=invited.record.id)
     return invited
 
 

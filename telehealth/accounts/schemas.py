@@ -1,13 +1,16 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import current_app
-from marshmallow import fields, missing
+from marshmallow import fields, missing, post_dump, pre_dump
 
 from telehealth.accounts.models import Role
 from telehealth.pagination import PageQuery, page_schema
 from telehealth.schemas import EmailField, Name, StrictSchema, UTCDateTime
+
+if TYPE_CHECKING:
+    from telehealth.accounts.service import Invited
 
 
 class UserOut(StrictSchema):
@@ -51,7 +54,25 @@ class InvitationToken(fields.String):
         return super()._serialize(value, attr, obj, **kwargs)
 
 
-class InvitedClinicianOut(ClinicianOut):
+class InvitedOut(StrictSchema):
+    """Mixed into a record's output schema that adds an `invitation_token` field, to write an
+    `Invited` pair: the record as that schema writes it, then the token (as its field says)."""
+
+    @pre_dump
+    def record(self, invited: Invited[Any], **_kwargs: Any) -> Any:
+        return invited.record
+
+    @post_dump(pass_original=True)
+    def with_token(
+        self, data: dict[str, Any], invited: Invited[Any], **_kwargs: Any
+    ) -> dict[str, Any]:
+        token = self.fields["invitation_token"].serialize("invitation_token", invited)
+        if token is not missing:
+            data["invitation_token"] = token
+        return data
+
+
+class InvitedClinicianOut(InvitedOut, ClinicianOut):
     invitation_token = InvitationToken("clinician")
 
 

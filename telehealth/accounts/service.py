@@ -6,7 +6,7 @@ import hashlib
 import secrets
 import uuid
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Generic, TypeVar
 
 from flask import current_app
 from sqlalchemy import select, update
@@ -23,18 +23,13 @@ from telehealth.pagination import Page, SortKey, keyset_page
 T = TypeVar("T")
 
 
-@dataclass
+@dataclass(frozen=True)
 class Invited(Generic[T]):
-    """A new record and the invitation token to hand to its owner (shown once, never stored).
-
-    It reads as the record itself, so the record's output schema dumps it with the token.
-    """
+    """A new record and the invitation token to hand to its owner (shown once, never stored):
+    what `accounts.schemas.InvitedOut` writes."""
 
     record: T
     invitation_token: str
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.record, name)
 
 
 def normalize_email(email: str) -> str:

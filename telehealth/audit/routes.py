@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from flask_smorest import Blueprint
@@ -11,7 +12,7 @@ from flask_smorest import Blueprint
 from telehealth.accounts.models import Role
 from telehealth.audit import service
 from telehealth.audit.context import audited
-from telehealth.audit.models import AuditEvent
+from telehealth.audit.models import AuditEvent, Outcome
 from telehealth.audit.schemas import AccessLogPage, AuditPage, AuditQuery
 from telehealth.auth.roles import authenticated, me
 from telehealth.extensions import db
@@ -21,29 +22,49 @@ from telehealth.patients.service import require_visible_patient
 blp = Blueprint("audit", __name__, url_prefix="/api/v1", description="Access log and audit")
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class Entry:
-    """An audit event with its actor spelled out; reads as the event for the schema."""
+    """An audit event as `AuditEventOut` writes it (`AccessLogEntryOut` writes fewer of its
+    fields), with its actor spelled out."""
 
-    event: AuditEvent
+    id: uuid.UUID
+    occurred_at: datetime
     actor: dict[str, Any]
+    action: str
+    resource_type: str
+    resource_id: str | None
+    outcome: Outcome
+    patient_id: uuid.UUID | None
+    status_code: int
+    client_address: str | None
+    request_id: str | None
+    sequence: int | None
+    hash: str | None
 
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.event, name)
+    @classmethod
+    def of(cls, event: AuditEvent, actor_name: str | None) -> Entry:
+        return cls(
+            id=event.id,
+            occurred_at=event.occurred_at,
+            actor={"id": event.actor_id, "name": actor_name, "role": event.actor_role},
+            action=event.action,
+            resource_type=event.resource_type,
+            resource_id=event.resource_id,
+            outcome=event.outcome,
+            patient_id=event.patient_id,
+            status_code=event.status_code,
+            client_address=event.client_address,
+            request_id=event.request_id,
+            sequence=event.sequence,
+            hash=event.hash,
+        )
 
 
 def _with_actors(page: Page[AuditEvent]) -> Page[Entry]:
     names = service.actor_names(db.session, page.items)
     return Page(
         [
-            Entry(
-                event,
-                {
-                    "id": event.actor_id,
-                    "name": names.get(event.actor_id) if event.actor_id else None,
-                    "role": event.actor_role,
-                },
-            )
+            Entry.of(event, names.get(event.actor_id) if event.actor_id else None)
             for event in page.items
         ],
         page.next_cursor,

@@ -53,10 +53,6 @@ class MoodCheckIn(Base):
         back_populates="checkin", lazy="selectin", order_by="InstrumentScore.instrument"
     )
 
-    @property
-    def scores_by_code(self) -> dict[str, dict[str, Any]]:
-        return {score.instrument: score.result for score in self.scores}
-
 
 class InstrumentScore(Base):
     """One questionnaire of a check-in: the answers and what the server scored from them.
@@ -91,15 +87,3 @@ class InstrumentScore(Base):
     extra: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
     checkin: Mapped[MoodCheckIn] = relationship(back_populates="scores")
-
-    @property
-    def result(self) -> dict[str, Any]:
-        return score_result(self.total, self.band, self.extra)
-
-
-def score_result(total: int, band: str | None, extra: dict[str, Any]) -> dict[str, Any]:
-    """What a score reads as in an answer: its total, band and extra results."""
-    result: dict[str, Any] = {"total": total}
-    if band is not None:
-        result["band"] = band
-    return {**result, **extra}

@@ -98,7 +98,6 @@ class CheckInOut(StrictSchema):
     scores = fields.Dict(
         keys=fields.String(),
         values=fields.Nested(ScoreOut),
-        attribute="scores_by_code",
         required=True,
     )
 

@@ -7,22 +7,28 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from telehealth.accounts.models import User
 from telehealth.alerts.models import AlertKind, AlertSource, SafetyAlert
 from telehealth.alerts.service import raise_alert, triggers
 from telehealth.checkins import outcomes
-from telehealth.checkins.models import InstrumentScore, MoodCheckIn, score_result
-from telehealth.db import driver_rows, new_id, table_of, utcnow
+from telehealth.checkins.models import InstrumentScore, MoodCheckIn
+from telehealth.checkins.read import (
+    CheckIn,
+    SubmittedCheckIn,
+    checkins_of_rows,
+    columns_of,
+    scores_of,
+)
+from telehealth.db import new_id, plain_rows, table_of, utcnow
 from telehealth.errors import NotFound, UnprocessableEntity
 from telehealth.instruments.definitions import INSTRUMENTS, PHQ9_SELF_HARM_ITEM
 from telehealth.outbound.events import emit
 from telehealth.outbound.models import EventType
 from telehealth.pagination import Page, SortKey, keyset_page
 from telehealth.patients.service import visible_patient_ids
-from telehealth.schemas import Beside
 from telehealth.sessions.models import TreatmentSession
 
 CHECKIN_SOURCE = AlertSource.CHECKIN
@@ -30,8 +36,8 @@ INSERT_CHECKIN = table_of(MoodCheckIn).insert()
 INSERT_SCORE = table_of(InstrumentScore).insert()
 
 
-#: A page of check-ins: every column, read as rows.
-PAGE_COLUMNS = select(*table_of(MoodCheckIn).c)
+#: Check-ins read as plain rows: every column.
+CHECKIN_COLUMNS = select(*table_of(MoodCheckIn).c)
 
 #: The results of the scores of a page of check-ins, built once.
 PAGE_SCORES = (
@@ -47,7 +53,7 @@ PAGE_SCORES = (
 )
 
 
-def submit(session: Session, patient: User, data: dict[str, Any]) -> Beside:
+def submit(session: Session, patient: User, data: dict[str, Any]) -> SubmittedCheckIn:
     """Store a patient's check-in, score its questionnaires and raise what they call for: the
     check-in, with the alerts it raised and the crisis text where one calls for it beside it."""
     _refuse_out_of_bounds(data["recorded_at"])
@@ -89,7 +95,12 @@ def submit(session: Session, patient: User, data: dict[str, Any]) -> Beside:
     )
     suicidal = any(alert.kind is AlertKind.SUICIDAL_IDEATION for alert in alerts)
     crisis_message = settings["CRISIS_MESSAGE"] if suicidal else None
-    return Beside(checkin, alerts=alerts, crisis_message=crisis_message)
+    return SubmittedCheckIn(
+        **columns_of(checkin),
+        scores=scores_of(checkin.scores),
+        alerts=alerts,
+        crisis_message=crisis_message,
+    )
 
 
 def _columns(record: MoodCheckIn | InstrumentScore) -> dict[str, Any]:
@@ -177,15 +188,17 @@ def _deteriorations(session: Session, checkin: MoodCheckIn, totals: dict[str, in
     return worse
 
 
-def visible_checkins(actor: User) -> Select[MoodCheckIn]:
-    return select(MoodCheckIn).where(MoodCheckIn.patient_id.in_(visible_patient_ids(actor)))
-
-
-def get_checkin(session: Session, actor: User, checkin_id: uuid.UUID) -> MoodCheckIn:
-    checkin = session.scalar(visible_checkins(actor).where(MoodCheckIn.id == checkin_id))
-    if checkin is None:
+def get_checkin(session: Session, actor: User, checkin_id: uuid.UUID) -> CheckIn:
+    """A check-in of a patient the actor may see; 404 otherwise."""
+    rows = plain_rows(
+        session,
+        CHECKIN_COLUMNS.where(
+            MoodCheckIn.id == checkin_id, MoodCheckIn.patient_id.in_(visible_patient_ids(actor))
+        ),
+    )
+    if not rows:
         raise NotFound("No such check-in.")
-    return checkin
+    return _with_scores(session, rows)[0]
 
 
 def list_checkins(
@@ -198,9 +211,9 @@ def list_checkins(
     to: datetime | None = None,
     instrument: str | None = None,
     updated_since: datetime | None = None,
-) -> Page[dict[str, Any]]:
+) -> Page[CheckIn]:
     """A visible patient's check-ins (see `patients.service.get_patient`), newest first."""
-    statement = PAGE_COLUMNS.where(MoodCheckIn.patient_id == patient_id)
+    statement = CHECKIN_COLUMNS.where(MoodCheckIn.patient_id == patient_id)
     if from_ is not None:
         statement = statement.where(MoodCheckIn.recorded_at >= from_)
     if to is not None:
@@ -225,14 +238,15 @@ def list_checkins(
         descending=True,
         plain=True,
     )
-    # The page as plain dicts, and one plain query for its scores: fifty check-ins and a
-    # hundred scores as ORM objects would cost more than the rest of the request.
-    results: dict[uuid.UUID, dict[str, dict[str, Any]]] = {c["id"]: {} for c in page.items}
-    if results:
-        for checkin_id, code, total, band, extra in driver_rows(
-            session, PAGE_SCORES, {"checkin_ids": list(results)}
-        ):
-            results[checkin_id][code] = score_result(total, band, extra)
-    for checkin in page.items:
-        checkin["scores_by_code"] = results[checkin["id"]]
-    return page
+    return Page(_with_scores(session, page.items), page.next_cursor)
+
+
+def _with_scores(session: Session, rows: list[dict[str, Any]]) -> list[CheckIn]:
+    """Check-ins read as plain rows, with their scores read in one more plain query: fifty
+    check-ins and a hundred scores as ORM objects would cost more than the rest of a list."""
+    if not rows:
+        return []
+    scores = session.connection().execute(PAGE_SCORES, {"checkin_ids": [row["id"] for row in rows]})
+    # `all()` takes the rows from the driver in one call; iterating the result fetches them one
+    # at a time, which cost what reading the driver's cursor directly used to save.
+    return checkins_of_rows(rows, scores.all())

@@ -7,7 +7,7 @@ from typing import Any
 
 from marshmallow import ValidationError, fields, validate
 
-from telehealth.accounts.schemas import InvitationToken
+from telehealth.accounts.schemas import InvitationToken, InvitedOut
 from telehealth.pagination import PageQuery, page_schema
 from telehealth.schemas import ContactSchema, EmailField, Name, StrictSchema, Text, UTCDateTime
 
@@ -78,7 +78,7 @@ class PatientOut(StrictSchema):
     updated_at = UTCDateTime(required=True)
 
 
-class InvitedPatientOut(PatientOut):
+class InvitedPatientOut(InvitedOut, PatientOut):
     invitation_token = InvitationToken("patient")
 
 

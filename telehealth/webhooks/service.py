@@ -17,7 +17,6 @@ from telehealth.errors import NotFound, UnprocessableEntity
 from telehealth.outbound.events import deliver_after_commit
 from telehealth.outbound.models import Channel, Delivery, DeliveryStatus, OutboxEvent
 from telehealth.pagination import Page, SortKey, keyset_page
-from telehealth.schemas import Beside
 from telehealth.webhooks.models import ALL_EVENTS, WebhookEndpoint
 from telehealth.webhooks.urls import UrlRefused, check_url
 
@@ -41,7 +40,7 @@ def subscribed(events: list[str]) -> list[str]:
 
 def create_webhook(
     session: Session, *, url: str, events: list[str], description: str | None = None
-) -> Beside:
+) -> WebhookEndpoint:
     """A new endpoint, read with its secret (the only time the secret is shown). A URL the
     service may not send to is 422 naming `url` (see `telehealth.webhooks.urls`)."""
     try:
@@ -60,7 +59,7 @@ def create_webhook(
     )
     session.add(endpoint)
     session.flush()
-    return Beside(endpoint, secret=endpoint.secret)
+    return endpoint
 
 
 LIVE = select(WebhookEndpoint).where(WebhookEndpoint.deleted_at.is_(None))
