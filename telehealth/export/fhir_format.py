@@ -190,7 +190,7 @@ def appointment_resource(treatment: TreatmentSession) -> dict[str, Any]:
         "id": str(treatment.id),
         **last_updated(treatment.updated_at),
         "extension": [
-            {"url": TIMEZONE, "valueCode": treatment.timezone},
+            {"url": TIMEZONE, "valueCode": treatment.patient.timezone},
             {
                 "url": extension("session-modality"),
                 "valueCoding": {

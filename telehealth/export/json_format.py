@@ -10,11 +10,13 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from telehealth.alerts.schemas import AlertOut
+from telehealth.checkins.read import checkin_of
 from telehealth.checkins.schemas import CheckInOut
 from telehealth.export import record
 from telehealth.monitoring.schemas import NoteOut
 from telehealth.patients.models import Patient
 from telehealth.patients.schemas import PatientOut
+from telehealth.sessions.models import SessionView
 from telehealth.sessions.schemas import SessionOut
 
 FORMAT = "telehealth-record"
@@ -41,8 +43,16 @@ def stream(session: Session, patient: Patient, exported_at: datetime) -> Iterato
     yield from _array(
         "sessions",
         record.sessions_with_notes(session, patient),
-        lambda pair: {**session_out.dump(pair[0]), "monitoring_notes": note_out.dump(pair[1])},
+        lambda pair: {
+            **session_out.dump(SessionView.of(pair[0])),
+            "monitoring_notes": note_out.dump(pair[1]),
+        },
     )
-    yield from _array("checkins", record.checkins(session, patient), CheckInOut().dump)
+    checkin_out = CheckInOut()
+    yield from _array(
+        "checkins",
+        record.checkins(session, patient),
+        lambda checkin: checkin_out.dump(checkin_of(checkin)),
+    )
     yield from _array("alerts", record.alerts(session, patient), AlertOut().dump)
     yield "}"

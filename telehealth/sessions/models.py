@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import enum
 import uuid
+from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -80,29 +81,6 @@ class TreatmentSession(TimestampMixin, Base):
         observed, from `early` before its scheduled start."""
         return self.scheduled_start - early
 
-    @property
-    def timezone(self) -> str:
-        """The patient's IANA time zone, in which the session is shown to them."""
-        return self.patient.timezone
-
-    @property
-    def scheduled_start_local(self) -> datetime:
-        return local_start(self.scheduled_start, self.timezone)
-
-    @property
-    def treatment_monitor(self) -> dict[str, str]:
-        return monitor(self.treatment_monitor_name, self.treatment_monitor_phone)
-
-
-def local_start(scheduled_start: datetime, timezone: str) -> datetime:
-    """The start in the patient's own time zone, as the patient's phone should show it."""
-    return scheduled_start.astimezone(ZoneInfo(timezone))
-
-
-def monitor(name: str, phone: str) -> dict[str, str]:
-    """The treatment monitor as the API shows one."""
-    return {"name": name, "phone": phone}
-
 
 class SessionTransition(Base):
     """One lifecycle move: who moved the session from which status to which, and when."""
@@ -120,6 +98,74 @@ class SessionTransition(Base):
     reason: Mapped[str | None] = mapped_column(String(500))
 
     session: Mapped[TreatmentSession] = relationship(back_populates="transitions")
+
+
+@dataclass(slots=True)
+class TransitionView:
+    """A lifecycle move as the API shows it."""
+
+    from_status: SessionStatus
+    to_status: SessionStatus
+    actor_id: uuid.UUID
+    occurred_at: datetime
+    reason: str | None
+
+    @classmethod
+    def of(cls, moved: SessionTransition) -> TransitionView:
+        return cls(
+            moved.from_status, moved.to_status, moved.actor_id, moved.occurred_at, moved.reason
+        )
+
+
+@dataclass(slots=True)
+class SessionView:
+    """A session as the API shows it, however it was read: from the ORM object (`of`: one
+    session, and the answer to every change) or from a row of a list's columns (a page). What
+    the answer derives from the stored columns is computed here, and only here."""
+
+    id: uuid.UUID
+    patient_id: uuid.UUID
+    clinician_id: uuid.UUID
+    status: SessionStatus
+    scheduled_start: datetime
+    scheduled_end: datetime
+    duration_minutes: int
+    modality: Modality
+    treatment_monitor_name: str
+    treatment_monitor_phone: str
+    notes: str | None
+    medication_taken_at: datetime | None
+    completion_reason: str | None
+    created_at: datetime
+    updated_at: datetime
+    #: The patient's IANA time zone, in which the session is shown to them.
+    timezone: str
+    #: The status history, oldest first; None where it was not read (a list, unless asked).
+    transitions: list[TransitionView] | None = None
+
+    @classmethod
+    def of(cls, treatment: TreatmentSession) -> SessionView:
+        """The session with its history (loaded with it, or lazily here)."""
+        return cls(
+            **{name: getattr(treatment, name) for name in SHOWN_COLUMNS},
+            timezone=treatment.patient.timezone,
+            transitions=[TransitionView.of(moved) for moved in treatment.transitions],
+        )
+
+    @property
+    def scheduled_start_local(self) -> datetime:
+        """The start in the patient's own time zone, as the patient's phone should show it."""
+        return self.scheduled_start.astimezone(ZoneInfo(self.timezone))
+
+    @property
+    def treatment_monitor(self) -> dict[str, str]:
+        return {"name": self.treatment_monitor_name, "phone": self.treatment_monitor_phone}
+
+
+#: The session's own columns that `SessionView` shows: a list reads exactly these, by name.
+SHOWN_COLUMNS = tuple(
+    field.name for field in fields(SessionView) if field.name not in ("timezone", "transitions")
+)
 
 
 class SessionReminder(Base):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import Response
+from flask import Response, request
 from flask_smorest import Blueprint
 
 from telehealth.accounts.models import Role
@@ -14,8 +14,9 @@ from telehealth.auth.roles import authenticated, me
 from telehealth.etags import ETAG_HEADER, IF_MATCH, etag_of
 from telehealth.extensions import db
 from telehealth.sessions import calendar, service
-from telehealth.sessions.models import TreatmentSession
+from telehealth.sessions.models import SessionView, TreatmentSession
 from telehealth.sessions.schemas import (
+    TRANSITIONS,
     CancelIn,
     CompleteIn,
     EmptyIn,
@@ -30,9 +31,9 @@ from telehealth.sessions.schemas import (
 blp = Blueprint("sessions", __name__, url_prefix="/api/v1", description="Treatment sessions")
 
 
-def _answer(treatment: TreatmentSession) -> tuple[TreatmentSession, dict[str, str]]:
+def _answer(treatment: TreatmentSession) -> tuple[SessionView, dict[str, str]]:
     audit_resource(resource_id=treatment.id, patient_id=treatment.patient_id)
-    return treatment, {"ETag": etag_of(treatment.version)}
+    return SessionView.of(treatment), {"ETag": etag_of(treatment.version)}
 
 
 @blp.post("/sessions")
@@ -56,11 +57,13 @@ def schedule_session(body: dict[str, Any]) -> Any:
 @blp.alt_response(404, description="`patient_id` names no patient the caller may see.")
 def list_sessions(query: dict[str, Any]) -> Any:
     """The caller's sessions (a clinician's care-team patients', a patient's own), by start.
-    A `patient_id` the caller may not see is 404, like the record itself."""
+    A `patient_id` the caller may not see is 404, like the record itself. Each session's
+    status history (`transitions`) only with `include=transitions`."""
     # A patient only ever lists their own sessions: name them, so it shows in their access log.
     own = me().id if me().role is Role.PATIENT else None
     audit_resource(patient_id=query.get("patient_id") or own)
-    return service.list_sessions(db.session, me(), **query)
+    with_transitions = query.pop("include", None) == TRANSITIONS
+    return service.list_sessions(db.session, me(), with_transitions=with_transitions, **query)
 
 
 @blp.get("/sessions/<uuid:session_id>")
@@ -80,7 +83,8 @@ def get_session(session_id: uuid.UUID) -> Any:
 @blp.doc(parameters=[IF_MATCH])
 def update_session(body: dict[str, Any], session_id: uuid.UUID) -> Any:
     """Reschedule or edit a scheduled session. Needs If-Match (428 without, 412 when stale)."""
-    return _answer(service.update(db.session, me(), session_id, body))
+    if_match = request.headers.get("If-Match")
+    return _answer(service.update(db.session, me(), session_id, body, if_match))
 
 
 def _move(action: str, session_id: uuid.UUID, reason: str | None = None) -> Any:

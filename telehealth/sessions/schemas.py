@@ -1,6 +1,8 @@
 from __future__ import annotations
 
-from marshmallow import fields, validate
+from typing import Any
+
+from marshmallow import fields, missing, validate
 
 from telehealth.pagination import PageQuery, page_schema
 from telehealth.schemas import ContactSchema, StrictSchema, Text, UTCDateTime
@@ -72,12 +74,44 @@ class SessionOut(StrictSchema):
     updated_at = UTCDateTime(required=True)
 
 
+class OnlyWhenRead(fields.List[Any]):
+    """A list the answer leaves out, rather than writing null, where it was not read."""
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> Any:
+        if value is None:
+            return missing
+        return super()._serialize(value, attr, obj, **kwargs)
+
+
+class ListedSessionOut(SessionOut):
+    """A session in a list: the same as one session, its history only when asked for."""
+
+    transitions = OnlyWhenRead(
+        fields.Nested(TransitionOut),
+        metadata={
+            "description": "The status history, oldest first: only with "
+            "`include=transitions` (a single session always has it)."
+        },
+    )
+
+
+#: What a session list can add to each session, on request.
+TRANSITIONS = "transitions"
+
+
 class SessionQuery(PageQuery):
     patient_id = fields.UUID()
     status = fields.Enum(SessionStatus, by_value=True)
     from_ = UTCDateTime(data_key="from", metadata={"description": "Starts at or after."})
     to = UTCDateTime(metadata={"description": "Starts before."})
     updated_since = UTCDateTime(metadata={"description": "Changed at or after."})
+    include = fields.String(
+        validate=validate.OneOf([TRANSITIONS]),
+        metadata={
+            "description": "`transitions`: give each session its status history, as a "
+            "single session has it (without, a list leaves `transitions` out)."
+        },
+    )
 
 
 class EmptyIn(StrictSchema):
@@ -112,4 +146,4 @@ class MedicationTakenIn(StrictSchema):
     )
 
 
-SessionPage = page_schema(SessionOut, "SessionPage")
+SessionPage = page_schema(ListedSessionOut, "SessionPage")

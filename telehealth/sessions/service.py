@@ -28,11 +28,12 @@ from telehealth.patients.service import (
     visible_patient_ids_of,
 )
 from telehealth.sessions.models import (
+    SHOWN_COLUMNS,
     SessionStatus,
     SessionTransition,
+    SessionView,
+    TransitionView,
     TreatmentSession,
-    local_start,
-    monitor,
 )
 
 #: The only moves the lifecycle allows: action -> (from, to).
@@ -45,21 +46,6 @@ MOVES: dict[str, tuple[SessionStatus, SessionStatus]] = {
 
 #: Sessions that ended without treatment: nothing left to monitor or fall behind on.
 CLOSED_WITHOUT_TREATMENT = (SessionStatus.CANCELLED, SessionStatus.NO_SHOW)
-
-
-#: The histories of a page of sessions, built once, in the relationship's order.
-PAGE_TRANSITIONS = (
-    select(
-        SessionTransition.session_id,
-        SessionTransition.from_status,
-        SessionTransition.to_status,
-        SessionTransition.actor_id,
-        SessionTransition.occurred_at,
-        SessionTransition.reason,
-    )
-    .where(SessionTransition.session_id.in_(bindparam("session_ids", expanding=True)))
-    .order_by(SessionTransition.session_id, SessionTransition.occurred_at)
-)
 
 
 def visible_sessions(actor: User) -> Select[TreatmentSession]:
@@ -211,14 +197,19 @@ def announce(session: Session, treatment: TreatmentSession, type_: EventType) ->
 
 
 def update(
-    session: Session, actor: User, session_id: uuid.UUID, changes: dict[str, Any]
+    session: Session,
+    actor: User,
+    session_id: uuid.UUID,
+    changes: dict[str, Any],
+    if_match: str | None,
 ) -> TreatmentSession:
-    """Reschedule or edit a scheduled session (If-Match), under the same overlap rule."""
+    """Reschedule or edit a scheduled session (`if_match`: the If-Match header's value),
+    under the same overlap rule."""
     current = get_care_team_session(session, actor, session_id)
     get_managed_patient(session, actor, current.patient_id)
     _lock_clinician(session, current.clinician_id)
     session.refresh(current, with_for_update=True)
-    require_if_match(current.version)
+    require_if_match(current.version, if_match)
     if current.status is not SessionStatus.SCHEDULED:
         raise Conflict(f"A {current.status.value} session cannot be changed.")
     monitor = changes.pop("treatment_monitor", None)
@@ -384,10 +375,10 @@ def record_medication_taken(
     return current
 
 
-#: A page of sessions as rows: every column, and the patient's time zone beside them.
-PAGE_COLUMNS = select(*table_of(TreatmentSession).c, Patient.timezone).join(
-    Patient, Patient.id == TreatmentSession.patient_id
-)
+#: A page of sessions as rows: the columns a session shows, and the patient's time zone.
+PAGE_COLUMNS = select(
+    *(table_of(TreatmentSession).c[name] for name in SHOWN_COLUMNS), Patient.timezone
+).join(Patient, Patient.id == TreatmentSession.patient_id)
 
 
 #: The session list: the caller's patients' sessions by start, optionally filtered.
@@ -420,11 +411,16 @@ def list_sessions(
     from_: datetime | None = None,
     to: datetime | None = None,
     updated_since: datetime | None = None,
-) -> Page[dict[str, Any]]:
+    with_transitions: bool = False,
+) -> Page[SessionView]:
+    """A page of the caller's sessions; their histories only `with_transitions` (one more
+    query for the whole page)."""
     # A `patient_id` the caller may not see is 404, as the record itself would be: an empty
     # page would confirm nothing, yet log a successful read in that patient's access log.
     if patient_id is not None:
         require_visible_patient(session, actor, patient_id)
+    # Plain rows, not ORM objects: a hundred of those would cost more than the rest of the
+    # request.
     page = SESSIONS.page(
         session,
         actor.role,
@@ -437,19 +433,37 @@ def list_sessions(
         to=to,
         updated_since=updated_since,
     )
-    # The page as plain dicts, and one plain query for its histories: a hundred ORM objects
-    # would cost more than the rest of the request.
-    histories: dict[uuid.UUID, list[dict[str, Any]]] = {s["id"]: [] for s in page.items}
-    if histories:
-        for row in plain_rows(session, PAGE_TRANSITIONS, {"session_ids": list(histories)}):
-            histories[row["session_id"]].append(row)
-    for listed in page.items:  # what SessionOut writes beyond the columns
-        listed["scheduled_start_local"] = local_start(listed["scheduled_start"], listed["timezone"])
-        listed["treatment_monitor"] = monitor(
-            listed["treatment_monitor_name"], listed["treatment_monitor_phone"]
-        )
-        listed["transitions"] = histories[listed["id"]]
-    return page
+    histories = _histories(session, [row["id"] for row in page.items]) if with_transitions else {}
+    return Page(
+        [SessionView(**row, transitions=histories.get(row["id"])) for row in page.items],
+        page.next_cursor,
+    )
+
+
+#: The histories of a page of sessions, built once, in the relationship's order.
+PAGE_TRANSITIONS = (
+    select(
+        SessionTransition.session_id,
+        SessionTransition.from_status,
+        SessionTransition.to_status,
+        SessionTransition.actor_id,
+        SessionTransition.occurred_at,
+        SessionTransition.reason,
+    )
+    .where(SessionTransition.session_id.in_(bindparam("session_ids", expanding=True)))
+    .order_by(SessionTransition.session_id, SessionTransition.occurred_at)
+)
+
+
+def _histories(
+    session: Session, session_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, list[TransitionView]]:
+    """The status histories of a page of sessions, in one query."""
+    histories: dict[uuid.UUID, list[TransitionView]] = {each: [] for each in session_ids}
+    if session_ids:
+        for row in plain_rows(session, PAGE_TRANSITIONS, {"session_ids": session_ids}):
+            histories[row.pop("session_id")].append(TransitionView(**row))
+    return histories
 
 
 #: What a calendar feed shows: what is still to happen, and what was called off.

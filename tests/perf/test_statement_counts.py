@@ -546,8 +546,8 @@ LIST_BUDGETS: dict[str, ListCase] = {
     f"{API}/clinicians": ListCase("admin", seed_clinicians, unaudited(2)),
     # auth 1 + patients JOIN users page 1 + care teams (selectin, JOIN users) 1.
     f"{API}/patients": ListCase("clinician", seed_patients, audited(3)),
-    # auth 1 + sessions JOIN patients JOIN users page 1 + transitions (selectin) 1.
-    f"{API}/sessions": ListCase("clinician", seed_past_sessions, audited(3)),
+    # auth 1 + sessions JOIN patients page 1. Their histories only on request (below).
+    f"{API}/sessions": ListCase("clinician", seed_past_sessions, audited(2)),
     # auth 1 + the session (get_session) 1 + its transitions (selectin) 1 + notes page 1
     # + adverse events (selectin) 1 + amendments (selectin) 1.
     f"{API}/sessions/<uuid:session_id>/notes": ListCase("clinician", seed_notes, audited(6)),
@@ -629,6 +629,26 @@ def test_a_list_costs_the_same_at_any_page_size(
     for statements in (at_one, at_max, at_next):
         assert_authenticated_once(statements)
         assert_within(statements, case.budget, app, f"GET {rule}")
+
+
+def test_a_session_list_reads_the_histories_only_when_asked_in_one_query_for_the_page(
+    app: Flask, client: FlaskClient, world: Any
+) -> None:
+    url = f"{API}/sessions"
+    seed_past_sessions(app, world)
+    lean = [get_page(app, client, world.clinician, url, limit=n)[1] for n in (1, MAX_LIMIT)]
+    first, _ = get_page(app, client, world.clinician, url, limit=1)
+    full = [
+        get_page(app, client, world.clinician, url, include="transitions", **query)[1]
+        for query in ({"limit": 1}, {"limit": MAX_LIMIT}, {"cursor": first["next_cursor"]})
+    ]
+
+    for statements in lean:
+        assert statements.touching("session_transitions") == [], str(statements)
+    for statements in full:
+        assert len(statements.touching("session_transitions")) == 1, str(statements)
+        assert len(statements.queries) == len(lean[0].queries) + 1, str(statements)
+        assert_within(statements, audited(3), app, "GET /sessions?include=transitions")
 
 
 # --- single records and writes ----------------------------------------------------------------

@@ -56,3 +56,26 @@ def test_the_patch_documents_if_match_and_the_routes_exist(spec):
     for action in ("start", "complete", "cancel", "no-show", "medication-taken"):
         assert "post" in paths[f"{SESSIONS}/{{session_id}}/{action}"]
     assert "get" in paths["/api/v1/calendar.ics"]
+
+
+def test_the_list_documents_include_and_that_its_histories_come_only_with_it(spec):
+    listing = spec["paths"][SESSIONS]["get"]
+    (include,) = [p for p in listing["parameters"] if p["name"] == "include"]
+    page = listing["responses"]["200"]["content"]["application/json"]["schema"]
+    item_ref = schema_of(spec, page["$ref"].rsplit("/", 1)[-1])["properties"]["items"]["items"]
+    listed = schema_of(spec, item_ref["$ref"].rsplit("/", 1)[-1])
+
+    assert include["in"] == "query"
+    assert include["schema"]["enum"] == ["transitions"]
+    assert "transitions" in include["description"]
+    assert "transitions" not in listed["required"]
+    assert "include=transitions" in listed["properties"]["transitions"]["description"]
+    assert set(listed["properties"]) == set(schema_of(spec, "SessionOut")["properties"])
+
+
+def test_a_single_session_always_documents_its_history(spec):
+    single = spec["paths"][f"{SESSIONS}/{{session_id}}"]["get"]
+    answer = single["responses"]["200"]["content"]["application/json"]["schema"]
+
+    assert answer["$ref"].endswith("/SessionOut")
+    assert "transitions" in schema_of(spec, "SessionOut")["required"]
