@@ -59,9 +59,11 @@ SEED = int(os.environ.get("FUZZ_SEED", "20261121"))
 ACTORS = ("clinician", "patient", "admin")
 
 CHECKS: dict[str, Any] = {
-    # The contract answers a missing If-Match with 428 Precondition Required.
+    # The contract answers a missing If-Match with 428 Precondition Required. A request refused
+    # before its headers are read (a body over the size limit, 413; a URL over the length
+    # limit, 414) is refused so whatever headers it lacks.
     "missing_required_header": {
-        "expected-statuses": ["400", "401", "403", "406", "415", "422", "428"]
+        "expected-statuses": ["400", "401", "403", "406", "413", "414", "415", "422", "428"]
     },
     # A well-formed request may still meet the record's state: a conflict (409) or a stale
     # If-Match (412); or break a rule no JSON Schema can state (422), which
