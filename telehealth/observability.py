@@ -18,6 +18,7 @@ from sqlalchemy.exc import DBAPIError
 from telehealth import context
 from telehealth.errors import problem
 from telehealth.extensions import db
+from telehealth.openapi.marks import NO_DATABASE
 
 request_log = logging.getLogger("telehealth.request")
 health = Blueprint("health", __name__, description="Liveness and readiness")
@@ -87,7 +88,7 @@ class StatusOut(Schema):
 
 @health.get("/healthz")
 @health.response(200, StatusOut)
-@health.doc(operationId="checkHealth", security=[])
+@health.doc(operationId="checkHealth", security=[], **NO_DATABASE)
 def healthz() -> dict[str, str]:
     """Liveness: the process answers."""
     return {"status": "ok"}

@@ -28,6 +28,7 @@ blp = Blueprint("clinicians", __name__, url_prefix="/api/v1", description="Clini
 @authenticated(Role.ADMIN)
 @blp.arguments(ClinicianIn())
 @blp.response(201, InvitedClinicianOut)
+@blp.alt_response(409, description="An account with this email already exists.")
 def create_clinician(body: dict[str, str]) -> Any:
     """Create a clinician, invited by email (when email is configured); outside production
     the answer also carries the one-time invitation token."""
@@ -40,6 +41,12 @@ def create_clinician(body: dict[str, str]) -> Any:
 @audited("user.deactivate", "user", resource_arg="user_id")
 @authenticated(Role.ADMIN)
 @blp.response(200, UserOut)
+@blp.alt_response(
+    409,
+    description="Admins cannot deactivate their own account; a clinician who is the last active "
+    "clinician of a patient stays active until another joins (`patient_ids` names "
+    "them).",
+)
 def deactivate_user(user_id: uuid.UUID) -> Any:
     """Offboard a clinician or patient: tokens stop working at once, sign-in is refused,
     nothing is deleted, and care-team lists show them as inactive. A clinician who is some

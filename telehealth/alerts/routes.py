@@ -44,6 +44,7 @@ def list_alerts(query: dict[str, Any]) -> Any:
 @authenticated(Role.CLINICIAN)
 @blp.arguments(AcknowledgeIn())
 @blp.response(200, AlertOut)
+@blp.alt_response(409, description="The alert was already acknowledged.")
 def acknowledge_alert(body: dict[str, Any], alert_id: uuid.UUID) -> Any:
     """Acknowledge an alert (who, when, an optional note); a second time is 409."""
     alert = service.acknowledge(db.session, me(), alert_id, body.get("note"))

@@ -18,6 +18,7 @@ from telehealth.auth.roles import authenticated, me
 from telehealth.auth.schemas import ActivateIn, LoginIn, RefreshIn, TokenPairOut
 from telehealth.extensions import db, limiter
 from telehealth.net import client_address
+from telehealth.openapi.marks import RATE_LIMITED
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1", description="Sign-in and tokens")
 PUBLIC: dict[str, Any] = {"security": []}
@@ -64,7 +65,11 @@ def _signed_in(user_id: Any) -> None:
 )
 @blp.arguments(LoginIn())
 @blp.response(200, TokenPairOut)
-@blp.doc(operationId="signIn", **PUBLIC)
+@blp.alt_response(
+    401,
+    description="Wrong email or password: one answer for both, and for inactive users.",
+)
+@blp.doc(operationId="signIn", **PUBLIC, **RATE_LIMITED)
 def login(credentials: dict[str, str]) -> tokens.TokenPair:
     """Sign in with email and password.
 
@@ -83,6 +88,10 @@ def login(credentials: dict[str, str]) -> tokens.TokenPair:
 @authenticated(refresh=True)
 @blp.arguments(RefreshIn(), required=False)
 @blp.response(200, TokenPairOut)
+@blp.alt_response(
+    401,
+    description="Not a valid refresh token; a spent one also revokes every token of its sign-in.",
+)
 @blp.doc(operationId="refreshTokens")
 def refresh(_body: dict[str, str]) -> tokens.TokenPair:
     """Exchange a refresh token for a new pair.
@@ -112,7 +121,8 @@ def logout() -> None:
 @limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT_PER_ADDRESS"], key_func=client_address)
 @blp.arguments(ActivateIn())
 @blp.response(200, TokenPairOut)
-@blp.doc(operationId="activateAccount", **PUBLIC)
+@blp.alt_response(401, description="The invitation is invalid, used or expired.")
+@blp.doc(operationId="activateAccount", **PUBLIC, **RATE_LIMITED)
 def activate(body: dict[str, str]) -> tokens.TokenPair:
     """Set a password with a one-time invitation token, and sign in."""
     user = accounts.activate(db.session, **body)

@@ -15,7 +15,13 @@ from telehealth.calendar import service
 from telehealth.calendar.schemas import SubscribeIn, SubscriptionOut
 from telehealth.extensions import db, limiter
 from telehealth.net import client_address
-from telehealth.sessions.calendar import feed_response
+from telehealth.openapi.marks import FILE_NAME, RATE_LIMITED
+from telehealth.sessions.calendar import (
+    FEED_ANSWER,
+    ICALENDAR,
+    ICALENDAR_TYPE,
+    feed_response,
+)
 
 blp = Blueprint("calendar", __name__, url_prefix="/api/v1", description="Calendar subscription")
 #: The route of the secret feed. Logs and the audit trail name this template, never the path.
@@ -57,8 +63,15 @@ def revoke_calendar_subscription() -> None:
 @limiter.limit(
     lambda: current_app.config["CALENDAR_FEED_RATE_LIMIT_PER_ADDRESS"], key_func=client_address
 )
-@blp.response(200, content_type="text/calendar", description="An iCalendar feed.")
-@blp.doc(security=[])
+@blp.response(
+    200, ICALENDAR, content_type=ICALENDAR_TYPE, description=FEED_ANSWER, headers=FILE_NAME
+)
+@blp.alt_response(
+    404,
+    description="The secret opens no feed: unknown, rotated, revoked, or its clinician "
+    "deactivated.",
+)
+@blp.doc(security=[], **RATE_LIMITED)
 def get_subscribed_calendar_feed(secret: str) -> Response:
     """The clinician's upcoming sessions as iCalendar, as `GET /calendar.ics` has them, for the
     secret in a subscription URL; no header needed. A secret that opens no feed (unknown,

@@ -10,6 +10,7 @@ from flask_smorest import Blueprint
 from marshmallow import fields
 
 from telehealth.discovery.info import API_BASE
+from telehealth.openapi.marks import NO_DATABASE
 from telehealth.schemas import StrictSchema
 
 PUBLIC: dict[str, Any] = {"security": []}
@@ -49,7 +50,7 @@ def _served_at(name: str) -> str:
 
 @blp.get("/")
 @blp.response(200, IndexOut)
-@blp.doc(operationId="getServiceIndex", **PUBLIC)
+@blp.doc(operationId="getServiceIndex", **PUBLIC, **NO_DATABASE)
 def service_index() -> dict[str, str]:
     """Where to start: the docs page, the OpenAPI document and the API's base path."""
     return index()
@@ -57,7 +58,7 @@ def service_index() -> dict[str, str]:
 
 @blp.get(API_BASE)
 @blp.response(200, IndexOut)
-@blp.doc(operationId="getApiIndex", **PUBLIC)
+@blp.doc(operationId="getApiIndex", **PUBLIC, **NO_DATABASE)
 def api_index() -> dict[str, str]:
     """The API's base path answers like `/`: where its docs and OpenAPI document are."""
     return index()

@@ -16,7 +16,9 @@ from telehealth.audit.context import audited
 from telehealth.auth.roles import authenticated, me
 from telehealth.db import utcnow
 from telehealth.export import fhir_format, json_format
+from telehealth.export.schemas import EXPORT_FHIR, EXPORT_JSON
 from telehealth.extensions import db
+from telehealth.openapi.marks import FILE_NAME
 from telehealth.patients.models import Patient
 from telehealth.patients.service import require_visible_patient
 from telehealth.schemas import StrictSchema
@@ -28,6 +30,9 @@ FORMATS: dict[str, tuple[Writer, str, str]] = {
     "json": (json_format.stream, "application/json", "json"),
     "fhir": (fhir_format.stream, "application/fhir+json", "fhir.json"),
 }
+
+
+STREAMED = "The whole record, streamed: JSON by default, a FHIR Bundle with `?format=fhir`."
 
 
 class ExportQuery(StrictSchema):
@@ -48,8 +53,16 @@ def _stream(write: Writer, patient_id: uuid.UUID) -> Iterator[str]:
 @audited("patient.export", "patient")
 @authenticated()
 @blp.arguments(ExportQuery(), location="query")
-@blp.response(200, description="The whole record, streamed.")
-@blp.alt_response(200, description="FHIR R4 (R4B) Bundle", content_type="application/fhir+json")
+@blp.response(
+    200, EXPORT_JSON, content_type="application/json", description=STREAMED, headers=FILE_NAME
+)
+@blp.alt_response(
+    200,
+    schema=EXPORT_FHIR,
+    content_type="application/fhir+json",
+    description=STREAMED,
+    headers=FILE_NAME,
+)
 @blp.doc(operationId="exportPatientRecord")
 def export_record(query: dict[str, Any], patient_id: uuid.UUID) -> Response:
     """The patient's whole record (profile, care team, sessions with notes and amendments,

@@ -70,6 +70,8 @@ def get_note(note_id: uuid.UUID) -> Any:
 @authenticated(Role.CLINICIAN)
 @blp.arguments(SignIn(), required=False)
 @blp.response(200, NoteOut)
+@blp.alt_response(403, description="Only the note's author may sign it.")
+@blp.alt_response(409, description="The note is already signed.")
 def sign_note(_body: dict[str, Any], note_id: uuid.UUID) -> Any:
     """The author signs the note, which locks it; signing again is 409."""
     return _audited_note(service.sign(db.session, me(), note_id))

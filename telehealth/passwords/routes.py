@@ -17,6 +17,7 @@ from telehealth.auth.roles import authenticated, me
 from telehealth.auth.schemas import TokenPairOut
 from telehealth.extensions import db, limiter
 from telehealth.net import client_address
+from telehealth.openapi.marks import RATE_LIMITED
 from telehealth.passwords import service
 from telehealth.passwords.schemas import (
     PasswordChangeIn,
@@ -61,7 +62,8 @@ def _reset_email_key() -> str:
 )
 @blp.arguments(PasswordChangeIn())
 @blp.response(204)
-@blp.doc(operationId="changePassword")
+@blp.alt_response(422, description="Invalid fields, or `current_password` is wrong.")
+@blp.doc(operationId="changePassword", **RATE_LIMITED)
 def change_password(body: dict[str, str]) -> None:
     """Change the caller's password, giving the current one (422 naming `current_password`
     when it is wrong; limited like sign-in, 429). Every other sign-in of the account ends; this
@@ -82,7 +84,7 @@ def change_password(body: dict[str, str]) -> None:
 )
 @blp.arguments(PasswordResetIn())
 @blp.response(202, PasswordResetRequestedOut)
-@blp.doc(operationId="requestPasswordReset", **PUBLIC)
+@blp.doc(operationId="requestPasswordReset", **PUBLIC, **RATE_LIMITED)
 def request_password_reset(body: dict[str, str]) -> Any:
     """Ask for a password reset link by email. The answer is the same whether or not an
     account uses the address: only the owner of an active account learns anything, from the
@@ -97,7 +99,8 @@ def request_password_reset(body: dict[str, str]) -> Any:
 @limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT_PER_ADDRESS"], key_func=client_address)
 @blp.arguments(PasswordResetConfirmIn())
 @blp.response(200, TokenPairOut)
-@blp.doc(operationId="confirmPasswordReset", **PUBLIC)
+@blp.alt_response(401, description="The reset token is invalid, used or expired.")
+@blp.doc(operationId="confirmPasswordReset", **PUBLIC, **RATE_LIMITED)
 def reset_password(body: dict[str, str]) -> tokens.TokenPair:
     """Choose a new password with the token of a reset email, and sign in. The token works
     once; an unknown, used or expired one gets the same 401. Every other sign-in of the

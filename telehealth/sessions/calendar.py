@@ -21,6 +21,10 @@ from telehealth.sessions.service import upcoming_for_clinician
 UID_DOMAIN = "sessions.telehealth"
 #: How often calendar apps are asked to fetch the feed again (most poll on their own schedule).
 REFRESH_INTERVAL = timedelta(hours=1)
+#: The feed's body and media type, for the routes' `@blp.response`.
+ICALENDAR: dict[str, str] = {"type": "string"}
+ICALENDAR_TYPE = "text/calendar"
+FEED_ANSWER = "The clinician's upcoming sessions as an iCalendar (RFC 5545) feed."
 
 
 def initials(name: str) -> str:
@@ -64,6 +68,6 @@ def feed_response(session: Session, clinician: User) -> Response:
     ics = render(upcoming_for_clinician(session, clinician, now=utcnow()))
     return Response(
         ics,
-        mimetype="text/calendar",
+        mimetype=ICALENDAR_TYPE,
         headers={"Content-Disposition": 'inline; filename="sessions.ics"'},
     )
