@@ -18,7 +18,7 @@ from telehealth.db import utcnow
 from telehealth.errors import ApiError
 from telehealth.extensions import db
 from telehealth.idempotency import purge_expired
-from telehealth.patients import service as patients
+from telehealth.patients.care_teams import patients_without_active_clinician
 from telehealth.worker.cli import serve, worker
 
 
@@ -145,7 +145,7 @@ def check_care_teams() -> None:
     """List the patients without an active clinician on their care team, by id (one a line),
     and exit 1 if there are any: the service never allows it, so each needs a clinician."""
     with db.begin() as session:
-        unwatched = patients.patients_without_active_clinician(session)
+        unwatched = patients_without_active_clinician(session)
     if not unwatched:
         click.echo("every patient has an active clinician on their care team")
         return

@@ -18,7 +18,7 @@ from telehealth.accounts.models import Role, User
 from telehealth.accounts.passwords import hash_password
 from telehealth.auth.tokens import issue_tokens
 from telehealth.extensions import db
-from telehealth.patients import service as patients
+from telehealth.patients import records
 from telehealth.patients.models import Patient
 
 PASSWORD = "correct horse battery staple"
@@ -85,7 +85,7 @@ def make_patient(
                     session, email=_unique("staff"), name="Dr. Staff"
                 ).record.id,
             )
-        patient = patients.create_patient(
+        patient = records.create_patient(
             session,
             session.merge(creator),
             email=fields.pop("email", _unique("patient")),

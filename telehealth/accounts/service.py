@@ -19,6 +19,7 @@ from telehealth.auth.tokens import revoke_all_for_user
 from telehealth.db import utcnow
 from telehealth.errors import Conflict, NotFound, Unauthorized, UnprocessableEntity
 from telehealth.pagination import Page, SortKey, keyset_page
+from telehealth.patients.care_teams import refuse_leaving_patients_unwatched
 
 T = TypeVar("T")
 
@@ -161,9 +162,6 @@ def deactivate(session: Session, actor: User, user_id: uuid.UUID) -> User:
     calendar feed URL (`revoke_all_for_user` deletes it). Nothing of the
     record is deleted. Doing it again changes nothing. A clinician who is the last active
     clinician of any patient stays active (409 naming the patients) until another joins."""
-    # patients.service builds on this module (new users, invitations): imported here, not above.
-    from telehealth.patients.service import refuse_leaving_patients_unwatched
-
     user = session.get(User, user_id, with_for_update=True)
     if user is None:
         raise NotFound("No such user.")

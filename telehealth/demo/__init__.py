@@ -1,10 +1,13 @@
-"""The demo clinic (`flask --app wsgi demo-data`): a plan of the clinic as data (`plan`) and a
-builder that replays its eight weeks through the API's services (`builder`)."""
+"""The demo clinic (`flask --app wsgi demo-data`): a plan of the clinic as data (`plan`), laid
+out as steps on a calendar (`timeline`, with the symptom courses of `course`), each step's work
+through the API's services (`actions`), and the builder that replays the eight weeks
+(`builder`)."""
 
 from __future__ import annotations
 
-from telehealth.demo.builder import Builder, exists, steps
+from telehealth.demo.builder import Builder, exists
 from telehealth.demo.plan import ADMIN, CLINICIANS, PASSWORD, PATIENTS, SEED
+from telehealth.demo.timeline import steps
 
 __all__ = ["SEED", "Builder", "exists", "logins", "steps"]
 

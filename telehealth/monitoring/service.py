@@ -26,12 +26,9 @@ from telehealth.monitoring.models import AdverseEvent, Checkpoint, MonitoringNot
 from telehealth.monitoring.review import review_note
 from telehealth.pagination import Page, SortKey, keyset_page
 from telehealth.patients.service import visible_patient_ids
+from telehealth.sessions.lifecycle import CLOSED_WITHOUT_TREATMENT
 from telehealth.sessions.models import TreatmentSession
-from telehealth.sessions.service import (
-    CLOSED_WITHOUT_TREATMENT,
-    get_care_team_session,
-    visible_sessions,
-)
+from telehealth.sessions.service import get_care_team_session, visible_sessions
 
 
 def _refuse_outside_session_day(treatment: TreatmentSession, data: dict[str, Any]) -> None:

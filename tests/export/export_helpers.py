@@ -21,7 +21,7 @@ from werkzeug.test import TestResponse
 from telehealth.alerts.models import SafetyAlert
 from telehealth.audit.models import AuditEvent
 from telehealth.checkins.models import InstrumentScore, MoodCheckIn
-from telehealth.export.fhir_format import derived_id
+from telehealth.export.fhir_format.codes import derived_id
 from telehealth.extensions import db
 from telehealth.monitoring.models import AdverseEvent, MonitoringNote
 from telehealth.patients.models import CareTeamMember

@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from telehealth.export.fhir_format import (
+from telehealth.export.fhir_format.codes import (
     LOINC,
     OWN,
     TIMEZONE,

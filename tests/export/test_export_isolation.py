@@ -15,7 +15,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from telehealth.export.fhir_format import derived_id
+from telehealth.export.fhir_format.codes import derived_id
 from tests.export.export_helpers import (
     Record,
     build_record,

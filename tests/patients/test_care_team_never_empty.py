@@ -17,7 +17,7 @@ from sqlalchemy import select
 from telehealth.accounts.models import Role, User
 from telehealth.errors import Unauthorized
 from telehealth.extensions import db
-from telehealth.patients import service
+from telehealth.patients import records
 from tests.factories import make_user
 from tests.patients.helpers import (
     API,
@@ -154,7 +154,7 @@ def test_a_clinician_deactivated_while_creating_a_patient_creates_nothing(app, w
         creator.is_active = False
         session.flush()
         with pytest.raises(Unauthorized):
-            service.create_patient(
+            records.create_patient(
                 session,
                 creator,
                 email="late@example.test",

@@ -16,7 +16,7 @@ from werkzeug.test import TestResponse
 
 from telehealth.accounts.models import Role, User
 from telehealth.extensions import db
-from telehealth.patients import service
+from telehealth.patients import care_teams
 from telehealth.patients.models import CareTeamMember
 from tests.databases import app_on_own_database, backend
 from tests.factories import Actor, make_patient, make_user, sign_in
@@ -68,7 +68,7 @@ def active_clinicians(app: Flask, patient_id: str) -> list[str]:
 
 def nobody_unwatched(app: Flask) -> None:
     with app.app_context():
-        assert service.patients_without_active_clinician(db.session) == []
+        assert care_teams.patients_without_active_clinician(db.session) == []
 
 
 def remove(app: Flask, actor: Actor, patient_id: str, clinician: Actor) -> TestResponse:
