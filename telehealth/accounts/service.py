@@ -6,7 +6,7 @@ import hashlib
 import secrets
 import uuid
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from flask import current_app
 from sqlalchemy import select, update
@@ -20,6 +20,9 @@ from telehealth.db import utcnow
 from telehealth.errors import Conflict, NotFound, Unauthorized, UnprocessableEntity
 from telehealth.pagination import Page, SortKey, keyset_page
 from telehealth.patients.care_teams import refuse_leaving_patients_unwatched
+
+if TYPE_CHECKING:
+    from telehealth.passwords.models import PasswordReset
 
 T = TypeVar("T")
 
@@ -37,13 +40,34 @@ def normalize_email(email: str) -> str:
     return email.strip().lower()
 
 
-def _token_hash(token: str) -> str:
+def token_hash(token: str) -> str:
+    """What is stored of a one-time token (an invitation's, a password reset's): its SHA-256."""
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def new_user(session: Session, *, role: Role, email: str, name: str) -> User:
-    user = User(role=role, email=normalize_email(email), name=name.strip())
-    session.add(user)
+def spend_one_time_token(
+    session: Session, model: type[Invitation] | type[PasswordReset], token: str
+) -> User | None:
+    """The active user whose unused, unexpired token of `model` this is, spending it; None
+    otherwise. One conditional UPDATE, so two requests with the same token cannot both spend
+    it."""
+    now = utcnow()
+    user_id = session.execute(
+        update(model)
+        .where(
+            model.token_hash == token_hash(token),
+            model.used_at.is_(None),
+            model.expires_at > now,
+        )
+        .values(used_at=now)
+        .returning(model.user_id)
+    ).scalar_one_or_none()
+    user = session.get(User, user_id) if user_id is not None else None
+    return user if user is not None and user.is_active else None
+
+
+def flush_unique_email(session: Session) -> None:
+    """Flush, answering 409 when the email is already another account's (the unique index)."""
     try:
         with session.begin_nested():
             session.flush()
@@ -51,6 +75,12 @@ def new_user(session: Session, *, role: Role, email: str, name: str) -> User:
         raise Conflict(
             "An account with this email already exists.", errors={"email": "Already in use."}
         ) from None
+
+
+def new_user(session: Session, *, role: Role, email: str, name: str) -> User:
+    user = User(role=role, email=normalize_email(email), name=name.strip())
+    session.add(user)
+    flush_unique_email(session)
     return user
 
 
@@ -76,7 +106,7 @@ def issue_invitation(session: Session, user: User) -> tuple[str, Invitation]:
     token = secrets.token_urlsafe(32)
     invitation = Invitation(
         user=user,
-        token_hash=_token_hash(token),
+        token_hash=token_hash(token),
         expires_at=utcnow() + current_app.config["INVITATION_TTL"],
     )
     session.add(invitation)
@@ -108,26 +138,15 @@ def check_password_policy(password: str, *, field: str = "password") -> None:
 def activate(session: Session, *, token: str, password: str) -> User:
     """Exchange an unused, unexpired invitation for a password. A token works once."""
     check_password_policy(password)
-    now = utcnow()
-    user_id = session.execute(
-        update(Invitation)
-        .where(
-            Invitation.token_hash == _token_hash(token),
-            Invitation.used_at.is_(None),
-            Invitation.expires_at > now,
-        )
-        .values(used_at=now)
-        .returning(Invitation.user_id)
-    ).scalar_one_or_none()
-    user = session.get(User, user_id) if user_id is not None else None
-    if user is None or not user.is_active:
+    user = spend_one_time_token(session, Invitation, token)
+    if user is None:
         raise Unauthorized("The invitation is invalid, used or expired.")
     # A user may hold several invitations (the answer's and each invitation email's): once one
     # is used, none of the others may set the password again.
     session.execute(
         update(Invitation)
         .where(Invitation.user_id == user.id, Invitation.used_at.is_(None))
-        .values(used_at=now)
+        .values(used_at=utcnow())
     )
     user.password_hash = hash_password(password)
     return user

@@ -12,7 +12,6 @@ the caller's own) and any reset token still outstanding.
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 import uuid
 
@@ -22,17 +21,18 @@ from sqlalchemy.orm import Session
 
 from telehealth.accounts.models import User
 from telehealth.accounts.passwords import hash_password, verify_password
-from telehealth.accounts.service import check_password_policy, normalize_email
+from telehealth.accounts.service import (
+    check_password_policy,
+    normalize_email,
+    spend_one_time_token,
+    token_hash,
+)
 from telehealth.auth.tokens import revoke_all_for_user
 from telehealth.db import utcnow
 from telehealth.errors import Unauthorized, UnprocessableEntity
 from telehealth.outbound.events import emit
 from telehealth.outbound.models import EventType
 from telehealth.passwords.models import PasswordReset
-
-
-def _token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def change_password(
@@ -70,7 +70,7 @@ def issue_password_reset(session: Session, user: User) -> tuple[str, PasswordRes
     now = utcnow()
     reset = PasswordReset(
         user=user,
-        token_hash=_token_hash(token),
+        token_hash=token_hash(token),
         created_at=now,
         expires_at=now + current_app.config["PASSWORD_RESET_TTL"],
     )
@@ -82,20 +82,8 @@ def reset_password(session: Session, *, token: str, password: str) -> User:
     """Spend an unused, unexpired reset token on a new password. One answer for a token that
     is unknown, used or expired, or whose account has been deactivated since."""
     check_password_policy(password)
-    now = utcnow()
-    # One conditional UPDATE: two requests with the same token cannot both spend it.
-    user_id = session.execute(
-        update(PasswordReset)
-        .where(
-            PasswordReset.token_hash == _token_hash(token),
-            PasswordReset.used_at.is_(None),
-            PasswordReset.expires_at > now,
-        )
-        .values(used_at=now)
-        .returning(PasswordReset.user_id)
-    ).scalar_one_or_none()
-    user = session.get(User, user_id) if user_id is not None else None
-    if user is None or not user.is_active:
+    user = spend_one_time_token(session, PasswordReset, token)
+    if user is None:
         raise Unauthorized("The reset link is invalid, used or expired.")
     _set_password(session, user, password, reason="password_reset")
     return user

@@ -8,13 +8,12 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from telehealth.accounts.models import Role, User
-from telehealth.accounts.service import Invited, invite, new_user
+from telehealth.accounts.service import Invited, flush_unique_email, invite, new_user
 from telehealth.db import utcnow
-from telehealth.errors import Conflict, Forbidden, NotFound, Unauthorized, UnprocessableEntity
+from telehealth.errors import Forbidden, NotFound, Unauthorized, UnprocessableEntity
 from telehealth.etags import require_if_match
 from telehealth.pagination import Page, SortKey, keyset_page
 from telehealth.patients.care_teams import is_active_clinician
@@ -150,11 +149,5 @@ def update_patient(
         setattr(patient, field, value)
     # Touch the patient row so its version (the ETag) moves even when only the user row changed.
     patient.updated_at = utcnow()
-    try:
-        with session.begin_nested():
-            session.flush()
-    except IntegrityError:
-        raise Conflict(
-            "An account with this email already exists.", errors={"email": "Already in use."}
-        ) from None
+    flush_unique_email(session)
     return patient
