@@ -11,11 +11,13 @@ from bench.memory import ExportGrowth, WorkerPeak
 from bench.targets import BARE, PAGE, SERVICE, Target
 from bench.wrk import Sample
 
-P99_BUDGET_MS = 100.0
+#: Every service endpoint's p99 at most this many times the reference page's p99 in the same
+#: run (so a slow machine moves both).
+P99_BUDGET_X_REFERENCE = 3.0
 FLATNESS_BUDGET = 1.25
 EXPORT_GROWTH_BUDGET_MB = 50.0
 #: Throughput floors, as a share of the matching reference endpoint.
-RPS_BUDGETS = {"checkins_post": 0.6, "checkins_list": 0.6, "sessions_list": 0.6, "outcomes": 0.3}
+RPS_BUDGETS = {"checkins_post": 0.5, "checkins_list": 0.6, "sessions_list": 0.6, "outcomes": 0.4}
 
 
 @dataclass
@@ -244,12 +246,15 @@ def _service_results(result: ScaleResult) -> list[TargetResult]:
 
 
 def _p99_budgets(result: ScaleResult) -> list[Budget]:
+    reference = result.results.get(PAGE)
+    ceiling = P99_BUDGET_X_REFERENCE * reference.p99_ms if reference else math.nan
     return [
         Budget(
             result.scale,
-            f"p99 < {P99_BUDGET_MS:.0f} ms: {r.target.name}",
+            f"p99 <= {P99_BUDGET_X_REFERENCE:g}x reference page p99 "
+            f"({_fmt(ceiling, 2)} ms): {r.target.name}",
             _measured(f"{_fmt(r.p99_ms, 2)} ms", r),
-            r.valid and not math.isnan(r.p99_ms) and r.p99_ms < P99_BUDGET_MS,
+            r.valid and not math.isnan(r.p99_ms) and r.p99_ms <= ceiling,
         )
         for r in _service_results(result)
     ]
