@@ -58,6 +58,8 @@ class InvitedOut(StrictSchema):
     """Mixed into a record's output schema that adds an `invitation_token` field, to write an
     `Invited` pair: the record as that schema writes it, then the token (as its field says)."""
 
+    dump_hooks = True
+
     @pre_dump
     def record(self, invited: Invited[Any], **_kwargs: Any) -> Any:
         return invited.record

@@ -107,6 +107,7 @@ class SubmittedCheckInOut(CheckInOut):
     crisis_message = fields.String(
         metadata={"description": "Present when the check-in raised a suicidal-ideation alert."}
     )
+    dump_hooks = True
 
     @post_dump
     def only_when_raised(self, data: dict[str, Any], **_kwargs: Any) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from marshmallow import Schema, fields, post_dump, pre_dump
+from marshmallow.decorators import POST_DUMP, PRE_DUMP
 
 from telehealth import dumping
 from telehealth.dumping import FALLBACK, FastDump, has_dump_hooks
@@ -109,10 +110,41 @@ def test_an_absent_value_and_a_default_are_written_as_marshmallow_writes_them() 
     assert written["computed"] == 42
 
 
-def test_marshmallow_still_tells_whether_a_schema_has_dump_hooks() -> None:
-    """The tripwire of the one private attribute the writer reads (`Schema._hooks`)."""
+def _marshmallow_hooks(schema_class: type[Schema]) -> bool:
+    """marshmallow's own record of a schema's dump hooks: a private attribute, read only here,
+    so that a release that moves it fails this test and nothing in the service."""
+    hooks = schema_class._hooks  # type: ignore[attr-defined]
+    return bool(hooks[PRE_DUMP] or hooks[POST_DUMP])
 
+
+def _subclasses(base: type) -> list[type]:
+    found = []
+    for child in base.__subclasses__():
+        found += [child, *_subclasses(child)]
+    return found
+
+
+def test_every_output_schema_declares_its_dump_hooks() -> None:
+    """A schema with pre_dump or post_dump says so (`dump_hooks = True`), and no other does:
+    the writer dumps those through marshmallow, so their hooks run."""
+    import telehealth.models  # noqa: F401 - every area's schemas, through their routes
+    from telehealth import create_app
+
+    create_app("test")  # imports every blueprint, and so every schema
+    schemas = [c for c in _subclasses(FastDump) if c.__module__.startswith("telehealth.")]
+
+    assert len(schemas) > 30
+    wrong = [
+        f"{c.__module__}.{c.__qualname__}"
+        for c in schemas
+        if bool(c.dump_hooks) != _marshmallow_hooks(c)
+    ]
+    assert wrong == []
+
+
+def test_a_schema_that_declares_its_hooks_has_them_run() -> None:
     class Before(FastDump):
+        dump_hooks = True
         name = fields.String()
 
         @pre_dump
@@ -120,14 +152,16 @@ def test_marshmallow_still_tells_whether_a_schema_has_dump_hooks() -> None:
             return {"name": data["name"].upper()}
 
     class After(FastDump):
+        dump_hooks = True
         name = fields.String()
 
         @post_dump
         def tag(self, data: dict[str, Any], **_kwargs: Any) -> dict[str, Any]:
             return {**data, "tagged": True}
 
-    assert has_dump_hooks(Before())
-    assert has_dump_hooks(After())
+    assert _marshmallow_hooks(Before) and _marshmallow_hooks(After)
+    assert not _marshmallow_hooks(PartOut)
+    assert has_dump_hooks(Before()) and has_dump_hooks(After())
     assert not has_dump_hooks(PartOut())
     assert Before().dump({"name": "ada"}) == {"name": "ADA"}
     assert After().dump({"name": "ada"}) == {"name": "ada", "tagged": True}
