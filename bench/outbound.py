@@ -47,11 +47,13 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import AbstractContextManager, contextmanager, suppress
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+
+from bench.scratch import scratch_database
 
 ROOT = Path(__file__).resolve().parent.parent
 QUEUE_NAME = f"telehealth-outbound-bench-{secrets.token_hex(4)}"
@@ -196,26 +198,9 @@ def worker_env(database_url: str, redis_url: str, threads: int) -> dict[str, str
     }
 
 
-@contextmanager
-def database(server_url: str) -> Iterator[str]:
-    """A fresh, migrated database on the server; dropped afterwards."""
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.pool import NullPool
-
-    server = make_url(server_url).set(drivername="postgresql+psycopg")
-    name = f"telehealth_outbound_bench_{secrets.token_hex(4)}"
-    admin = create_engine(
-        server.set(database="postgres"), isolation_level="AUTOCOMMIT", poolclass=NullPool
-    )
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield server.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+def database(server_url: str) -> AbstractContextManager[str]:
+    """A fresh database on the server, dropped afterwards."""
+    return scratch_database(server_url, "telehealth_outbound_bench")
 
 
 # --- the run --------------------------------------------------------------------------------------

@@ -37,7 +37,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock_time
@@ -46,6 +46,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import event, insert
 from sqlalchemy.orm import Session
+
+from bench.scratch import scratch_database
 
 #: The bench's moment: a Monday, mid-morning in America, afternoon in Europe.
 MOMENT = datetime(2026, 12, 7, 15, 0, tzinfo=UTC)
@@ -160,26 +162,9 @@ def counting_statements(session: Session) -> Iterator[list[str]]:
         event.remove(engine, "before_cursor_execute", record)
 
 
-@contextmanager
-def database(server_url: str) -> Iterator[str]:
+def database(server_url: str) -> AbstractContextManager[str]:
     """A fresh database on the server, dropped afterwards."""
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.pool import NullPool
-
-    server = make_url(server_url).set(drivername="postgresql+psycopg")
-    name = f"telehealth_schedule_bench_{secrets.token_hex(4)}"
-    admin = create_engine(
-        server.set(database="postgres"), isolation_level="AUTOCOMMIT", poolclass=NullPool
-    )
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield server.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    return scratch_database(server_url, "telehealth_schedule_bench")
 
 
 def arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
