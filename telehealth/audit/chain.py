@@ -25,7 +25,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Text, func, insert, literal, select
+from sqlalchemy import Insert, Text, bindparam, func, insert, select
 from sqlalchemy import cast as sql_cast
 from sqlalchemy.orm import Session
 
@@ -105,6 +105,62 @@ def _around_sequence(event: AuditEvent) -> tuple[str, str]:
     return before + ',"sequence":', "," + after
 
 
+#: The bound parameters of the INSERTs besides the columns: the key and, on SQLite, the
+#: canonical text before and after the sequence number.
+KEY, BEFORE, AFTER = "audit_key", "text_before_sequence", "text_after_sequence"
+
+
+def _insert_unlinked() -> Insert:
+    """PostgreSQL's INSERT of an event: its content and `link_pending`, every value a bound
+    parameter, and the key handed to the commit-time link through `set_config`."""
+    table = INSERT_EVENT.table
+    names = [*CONTENT_COLUMNS, "link_pending"]
+    values = [bindparam(name, type_=table.c[name].type) for name in names]
+    hand_over_key = func.set_config("telehealth.audit_key", bindparam(KEY, type_=Text), True)
+    return insert(table).from_select(names, select(*values).where(hand_over_key.is_not(None)))
+
+
+def _insert_linked() -> Insert:
+    """SQLite's INSERT of an event, linked in the same statement: the last link read and the
+    keyed hash computed in SQL (`hmac_sha256_hex`, which `telehealth.engine` registers on
+    every SQLite connection)."""
+    table = INSERT_EVENT.table
+    last = (
+        select(table.c.sequence, table.c.hash)
+        .where(table.c.sequence.is_not(None))
+        .order_by(table.c.sequence.desc())
+        .limit(1)
+        .subquery()
+    )
+    # An aggregate over the last link, or over nothing: one row either way.
+    tip = select(
+        func.coalesce(func.max(last.c.sequence), 0).label("sequence"),
+        func.coalesce(func.max(last.c.hash), GENESIS).label("hash"),
+    ).subquery()
+    sequence = tip.c.sequence + 1
+    text_around = bindparam(BEFORE, type_=Text), bindparam(AFTER, type_=Text)
+    chained = {
+        "sequence": sequence,
+        "prev_hash": tip.c.hash,
+        "hash": func.hmac_sha256_hex(
+            bindparam(KEY, type_=Text),
+            tip.c.hash + text_around[0] + sql_cast(sequence, Text) + text_around[1],
+        ),
+    }
+    values = [bindparam(name, type_=table.c[name].type) for name in CONTENT_COLUMNS]
+    return (
+        insert(table)
+        .from_select([*CONTENT_COLUMNS, *chained], select(*values, *chained.values()))
+        .returning(table.c.sequence, table.c.prev_hash, table.c.hash)
+    )
+
+
+#: Built once, every value bound: every request appends one event, and building the statement
+#: cost more CPU than sending it.
+INSERT_UNLINKED = _insert_unlinked()
+INSERT_LINKED = _insert_linked()
+
+
 def append(session: Session, event: AuditEvent, *, key: str | None = None) -> AuditEvent:
     """Add `event` to the end of the chain.
 
@@ -118,53 +174,17 @@ def append(session: Session, event: AuditEvent, *, key: str | None = None) -> Au
     on PostgreSQL in a setting local to the transaction, which the link at commit reads; on
     SQLite as an argument of the HMAC function the app registers on its connections.
     """
-    key = key or current_key()
     event.id = event.id or new_id()
     event.occurred_at = event.occurred_at or utcnow()
     before, after = _around_sequence(event)
-    given = {column: getattr(event, column) for column in CONTENT_COLUMNS}
-    if session.get_bind().dialect.name == "postgresql":
-        event.link_pending = f"{before}\n{after}"
-        values = {
-            column: literal(value, INSERT_EVENT.table.c[column].type)
-            for column, value in {**given, "link_pending": event.link_pending}.items()
-        }
-        hand_over_key = func.set_config("telehealth.audit_key", literal(key, Text), True)
-        session.execute(
-            insert(AuditEvent).from_select(
-                list(values), select(*values.values()).where(hand_over_key.is_not(None))
-            )
-        )
+    params = {column: getattr(event, column) for column in CONTENT_COLUMNS}
+    params[KEY] = key or current_key()
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        event.link_pending = params["link_pending"] = f"{before}\n{after}"
+        connection.execute(INSERT_UNLINKED, params)
         return event
-    last = (
-        select(AuditEvent.sequence, AuditEvent.hash)
-        .where(AuditEvent.sequence.is_not(None))
-        .order_by(AuditEvent.sequence.desc())
-        .limit(1)
-        .subquery()
-    )
-    # An aggregate over the last link, or over nothing: one row either way.
-    tip = select(
-        func.coalesce(func.max(last.c.sequence), 0).label("sequence"),
-        func.coalesce(func.max(last.c.hash), GENESIS).label("hash"),
-    ).subquery()
-    sequence = tip.c.sequence + 1
-    values = {
-        column: literal(value, INSERT_EVENT.table.c[column].type) for column, value in given.items()
-    }
-    chained = {
-        "sequence": sequence,
-        "prev_hash": tip.c.hash,
-        # hmac_sha256_hex: registered on every SQLite connection by telehealth.engine.
-        "hash": func.hmac_sha256_hex(
-            literal(key, Text), tip.c.hash + before + sql_cast(sequence, Text) + after
-        ),
-    }
-    row = session.execute(
-        insert(AuditEvent)
-        .from_select([*values, *chained], select(*values.values(), *chained.values()))
-        .returning(AuditEvent.sequence, AuditEvent.prev_hash, AuditEvent.hash)
-    ).one()
+    row = connection.execute(INSERT_LINKED, {**params, BEFORE: before, AFTER: after}).one()
     event.sequence, event.prev_hash, event.hash = row.sequence, row.prev_hash, row.hash
     return event
 
