@@ -262,7 +262,7 @@ def main() -> int:
                                     "priority": 1,
                                     "escalation_level": 0,
                                 },
-                            ).id
+                            )
                             for _ in range(count)
                         ]
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,7 +17,7 @@ from telehealth.alerts.models import AlertKind, AlertStatus, SafetyAlert
 from telehealth.db import new_id, table_of, utcnow
 from telehealth.errors import Conflict, NotFound
 from telehealth.monitoring.models import Checkpoint
-from telehealth.outbound.events import care_teams, emit
+from telehealth.outbound.events import Event, care_teams, emit, emit_all
 from telehealth.outbound.models import EventType
 from telehealth.pagination import GroupedList, Page, SortKey, keyset_page
 from telehealth.patients.service import (
@@ -95,7 +96,7 @@ def raise_alert(session: Session, trigger: Trigger) -> SafetyAlert:
     dialect = session.get_bind().dialect.name
     created = session.scalars(INSERT_ONCE_RETURNING[dialect], [trigger.row()]).one_or_none()
     if created is not None:
-        announce_raised(session, [created])
+        emit_all(session, raised_events(session, [created]))
         return created
     return session.scalars(
         select(SafetyAlert).where(
@@ -107,15 +108,29 @@ def raise_alert(session: Session, trigger: Trigger) -> SafetyAlert:
     ).one()
 
 
-def raise_alerts(session: Session, pending: list[Trigger]) -> list[SafetyAlert]:
+def raise_alerts(
+    session: Session,
+    pending: list[Trigger],
+    *,
+    along_with: Callable[[list[SafetyAlert]], Iterable[Event]] = lambda _created: (),
+) -> list[SafetyAlert]:
     """Each trigger's alert, where it has none yet, in one statement; the alerts it made,
-    announced to their care teams."""
-    if not pending:
-        return []
-    dialect = session.get_bind().dialect.name
-    created = list(session.scalars(INSERT_ONCE_RETURNING[dialect], [t.row() for t in pending]))
-    announce_raised(session, created)
+    in the triggers' order, announced to their care teams. `along_with` gives the other
+    events of the same change (it is handed the alerts made), written in the same outbox
+    INSERT as the announcements."""
+    created: list[SafetyAlert] = []
+    if pending:
+        dialect = session.get_bind().dialect.name
+        made = session.scalars(INSERT_ONCE_RETURNING[dialect], [t.row() for t in pending])
+        place = {_once_key(trigger): i for i, trigger in enumerate(pending)}
+        created = sorted(made, key=lambda alert: place[_once_key(alert)])
+    emit_all(session, [*raised_events(session, created), *along_with(created)])
     return created
+
+
+def _once_key(alert: Trigger | SafetyAlert) -> tuple[Any, ...]:
+    """What makes an alert one of a kind: its source, kind and occurrence."""
+    return (alert.source_type, alert.source_id, alert.kind, alert.occurrence)
 
 
 def event_data(alert: SafetyAlert) -> dict[str, Any]:
@@ -132,23 +147,26 @@ def event_data(alert: SafetyAlert) -> dict[str, Any]:
     }
 
 
-def announce_raised(session: Session, alerts: list[SafetyAlert]) -> None:
+def raised_events(session: Session, alerts: list[SafetyAlert]) -> list[Event]:
     """`alert.raised` for each new alert, to every active clinician of its care team (and
     `checkpoint.overdue` for the clinic's systems, for an overdue checkpoint)."""
+    if not alerts:
+        return []
     teams = care_teams(session, {alert.patient_id for alert in alerts})
+    events = []
     for alert in alerts:
-        emit(session, EventType.ALERT_RAISED, event_data(alert), teams.get(alert.patient_id, []))
+        events.append(
+            Event(EventType.ALERT_RAISED, event_data(alert), teams.get(alert.patient_id, []))
+        )
         if alert.kind is AlertKind.CHECKPOINT_OVERDUE:
-            emit(
-                session,
-                EventType.CHECKPOINT_OVERDUE,
-                {
-                    "patient_id": alert.patient_id,
-                    "session_id": alert.session_id,
-                    "checkpoint": alert.checkpoint,
-                    "alert_id": alert.id,
-                },
-            )
+            checkpoint = {
+                "patient_id": alert.patient_id,
+                "session_id": alert.session_id,
+                "checkpoint": alert.checkpoint,
+                "alert_id": alert.id,
+            }
+            events.append(Event(EventType.CHECKPOINT_OVERDUE, checkpoint))
+    return events
 
 
 #: A page of alerts: every column, read as rows.

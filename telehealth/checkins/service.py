@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from telehealth.accounts.models import User
 from telehealth.alerts.models import AlertKind, AlertSource, SafetyAlert
-from telehealth.alerts.service import raise_alert, triggers
+from telehealth.alerts.service import raise_alerts, triggers
 from telehealth.checkins import outcomes
 from telehealth.checkins.models import InstrumentScore, MoodCheckIn
 from telehealth.checkins.read import (
@@ -25,7 +25,7 @@ from telehealth.checkins.read import (
 from telehealth.db import new_id, plain_rows, table_of, utcnow
 from telehealth.errors import NotFound, UnprocessableEntity
 from telehealth.instruments.definitions import INSTRUMENTS, PHQ9_SELF_HARM_ITEM
-from telehealth.outbound.events import emit
+from telehealth.outbound.events import Event
 from telehealth.outbound.models import EventType
 from telehealth.pagination import Page, SortKey, keyset_page
 from telehealth.patients.service import visible_patient_ids
@@ -87,12 +87,11 @@ def submit(session: Session, patient: User, data: dict[str, Any]) -> SubmittedCh
     session.execute(INSERT_CHECKIN, _columns(checkin))
     if checkin.scores:
         session.execute(INSERT_SCORE, [_columns(score) for score in checkin.scores])
-    alerts = _raise_alerts(session, checkin, answers)
-    emit(
-        session,
+    submitted = Event(
         EventType.CHECKIN_SUBMITTED,
         {"checkin_id": checkin.id, "patient_id": patient.id, "session_id": checkin.session_id},
     )
+    alerts = _raise_alerts(session, checkin, answers, along_with=submitted)
     suicidal = any(alert.kind is AlertKind.SUICIDAL_IDEATION for alert in alerts)
     crisis_message = settings["CRISIS_MESSAGE"] if suicidal else None
     return SubmittedCheckIn(
@@ -145,8 +144,11 @@ def _require_own_session(session: Session, patient: User, session_id: uuid.UUID)
 
 
 def _raise_alerts(
-    session: Session, checkin: MoodCheckIn, answers: dict[str, list[int]]
+    session: Session, checkin: MoodCheckIn, answers: dict[str, list[int]], *, along_with: Event
 ) -> list[SafetyAlert]:
+    """The alerts the check-in's answers call for, raised and announced in the same outbox
+    INSERT as `along_with` (the check-in's own event). A new check-in has no alerts yet, so
+    every trigger makes one."""
     found: list[tuple[AlertKind, str]] = []
     totals = {score.instrument: score.total for score in checkin.scores}
     phq9 = answers.get("PHQ-9")
@@ -168,12 +170,10 @@ def _raise_alerts(
     worse = _deteriorations(session, checkin, totals)
     if worse:
         found.append((AlertKind.DETERIORATION, "Review a deterioration: " + "; ".join(worse)))
-    return [
-        raise_alert(session, trigger)
-        for trigger in triggers(
-            checkin.patient_id, CHECKIN_SOURCE, checkin.id, found, session_id=checkin.session_id
-        )
-    ]
+    pending = triggers(
+        checkin.patient_id, CHECKIN_SOURCE, checkin.id, found, session_id=checkin.session_id
+    )
+    return raise_alerts(session, pending, along_with=lambda _created: [along_with])
 
 
 def _deteriorations(session: Session, checkin: MoodCheckIn, totals: dict[str, int]) -> list[str]:

@@ -15,11 +15,11 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased
 
 from telehealth.accounts.models import User
-from telehealth.alerts.models import AlertKind, AlertSource
+from telehealth.alerts.models import AlertKind, AlertSource, SafetyAlert
 from telehealth.alerts.service import Trigger, raise_alerts
 from telehealth.checkins.models import InstrumentScore, MoodCheckIn
 from telehealth.db import utcnow
-from telehealth.outbound.events import emit
+from telehealth.outbound.events import Event
 from telehealth.outbound.models import EventType
 from telehealth.patients.models import Patient
 from telehealth.schedules.models import MOOD, CheckinPlan, CheckinPlanItem, CheckinReminder, Every
@@ -124,16 +124,13 @@ def run_schedules(session: Session, config: Mapping[str, Any]) -> tuple[int, int
         enough = STREAK[item.every]
         if missed_in_a_row(item, zone, now, last, enough) >= enough:
             streaks.append(_streak(planned.patient_id, item.instrument, item.every, enough, last))
-    sent = _send_reminders(session, reminders)
-    raised = raise_alerts(session, streaks)
-    for alert in raised:
-        instrument = alert.occurrence.partition(":")[0]
-        emit(
-            session,
-            EventType.CHECKIN_MISSED,
-            {"patient_id": alert.patient_id, "alert_id": alert.id, "instrument": instrument},
-        )
-    return sent, len(raised)
+    sent = _claim_reminders(session, reminders)
+    raised = raise_alerts(
+        session,
+        streaks,
+        along_with=lambda made: [*map(_due_event, sent), *map(_missed_event, made)],
+    )
+    return len(sent), len(raised)
 
 
 def _reminder_now(
@@ -171,10 +168,11 @@ def _streak(
     )
 
 
-def _send_reminders(session: Session, due: list[dict[str, Any]]) -> int:
-    """Claim each reminder (once, however many workers) and tell the patient."""
+def _claim_reminders(session: Session, due: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Claim each reminder, once however many workers try: the reminders this pass claimed
+    (the patient is told of each, `_due_event`)."""
     if not due:
-        return 0
+        return []
     dialect = session.get_bind().dialect.name
     rows = [{k: v for k, v in r.items() if k != "due_at"} for r in due]
     claimed = {
@@ -189,26 +187,40 @@ def _send_reminders(session: Session, due: list[dict[str, Any]]) -> int:
             rows,
         )
     }
-    sent = 0
-    for reminder in due:
-        key = (
+    return [
+        reminder
+        for reminder in due
+        if (
             reminder["patient_id"],
             reminder["instrument"],
             reminder["occurrence"],
             reminder["number"],
         )
-        if key not in claimed:
-            continue
-        emit(
-            session,
-            EventType.CHECKIN_DUE,
-            {
-                "patient_id": reminder["patient_id"],
-                "instrument": reminder["instrument"],
-                "due_at": reminder["due_at"],
-                "reminder": reminder["number"],
-            },
-            [reminder["patient_id"]],
-        )
-        sent += 1
-    return sent
+        in claimed
+    ]
+
+
+def _due_event(reminder: dict[str, Any]) -> Event:
+    """`checkin.due`: tell the patient a check-in is due."""
+    return Event(
+        EventType.CHECKIN_DUE,
+        {
+            "patient_id": reminder["patient_id"],
+            "instrument": reminder["instrument"],
+            "due_at": reminder["due_at"],
+            "reminder": reminder["number"],
+        },
+        [reminder["patient_id"]],
+    )
+
+
+def _missed_event(alert: SafetyAlert) -> Event:
+    """`checkin.missed`: the clinic's systems hear of a missed-check-in alert."""
+    return Event(
+        EventType.CHECKIN_MISSED,
+        {
+            "patient_id": alert.patient_id,
+            "alert_id": alert.id,
+            "instrument": alert.occurrence.partition(":")[0],
+        },
+    )

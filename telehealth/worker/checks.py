@@ -17,7 +17,7 @@ from telehealth.alerts.service import event_data
 from telehealth.audit import chain
 from telehealth.db import utcnow
 from telehealth.extensions import db
-from telehealth.outbound.events import admins, care_teams, emit
+from telehealth.outbound.events import Event, admins, care_teams, emit, emit_all
 from telehealth.outbound.models import Delivery, DeliveryStatus, EventType, OutboxEvent
 from telehealth.worker.queue import claim_slot
 
@@ -129,9 +129,17 @@ def escalate(session: Session) -> list[SafetyAlert]:
         return []
     teams = care_teams(session, {alert.patient_id for alert in escalated})
     on_call = admins(session)
-    for alert in escalated:
-        who = teams.get(alert.patient_id, []) if alert.escalation_level == 1 else on_call
-        emit(session, EventType.ALERT_ESCALATED, event_data(alert), who)
+    emit_all(
+        session,
+        [
+            Event(
+                EventType.ALERT_ESCALATED,
+                event_data(alert),
+                teams.get(alert.patient_id, []) if alert.escalation_level == 1 else on_call,
+            )
+            for alert in escalated
+        ],
+    )
     return escalated
 
 

@@ -11,7 +11,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from telehealth.db import utcnow
-from telehealth.outbound.events import emit
+from telehealth.outbound.events import Event, emit_all
 from telehealth.outbound.models import EventType
 from telehealth.sessions.models import SessionReminder, SessionStatus, TreatmentSession
 
@@ -28,7 +28,7 @@ def send_session_reminders(session: Session) -> int:
     NOTHING, so of several workers one sends it. How many were sent."""
     now = utcnow()
     dialect = session.get_bind().dialect.name
-    sent = 0
+    reminders: list[Event] = []
     for hours in current_app.config["SESSION_REMINDER_HOURS"]:
         ahead = timedelta(hours=hours)
         due = session.scalars(
@@ -53,16 +53,16 @@ def send_session_reminders(session: Session) -> int:
             ).first()
             if claimed is None:
                 continue
-            emit(
-                session,
-                EventType.SESSION_REMINDER,
-                {
-                    "session_id": treatment.id,
-                    "patient_id": treatment.patient_id,
-                    "scheduled_start": treatment.scheduled_start,
-                    "hours_before": hours,
-                },
-                [treatment.patient_id, treatment.clinician_id],
+            reminders.append(
+                Event(
+                    EventType.SESSION_REMINDER,
+                    {
+                        "session_id": treatment.id,
+                        "patient_id": treatment.patient_id,
+                        "scheduled_start": treatment.scheduled_start,
+                        "hours_before": hours,
+                    },
+                    [treatment.patient_id, treatment.clinician_id],
+                )
             )
-            sent += 1
-    return sent
+    return len(emit_all(session, reminders))

@@ -62,7 +62,7 @@ def emit_event(
 ) -> uuid.UUID:
     """An event written straight to the outbox (committed), as the code that causes it would."""
     with app.app_context(), db.begin() as session:
-        return emit(session, event_type, data, recipients).id
+        return emit(session, event_type, data, recipients)
 
 
 def email_delivery(app: Flask, event_id: uuid.UUID, target_id: Any) -> uuid.UUID:

@@ -74,9 +74,7 @@ def queue() -> Iterator[Any]:
 
 def one_event(app: Flask, recipients: list[uuid.UUID] = ()) -> uuid.UUID:  # type: ignore[assignment]
     with app.app_context(), db.begin() as session:
-        return emit(
-            session, EventType.CHECKIN_SUBMITTED, {"checkin_id": uuid.uuid4()}, recipients
-        ).id
+        return emit(session, EventType.CHECKIN_SUBMITTED, {"checkin_id": uuid.uuid4()}, recipients)
 
 
 def deliveries(app: Flask) -> list[Delivery]:
