@@ -160,6 +160,22 @@ def _after(keys: Sequence[SortKey], values: Sequence[Any], descending: bool) -> 
     return or_(*clauses)
 
 
+def keyset_statement(
+    statement: Select[Any],
+    keys: Sequence[SortKey],
+    *,
+    limit: int,
+    cursor: str | None = None,
+    descending: bool = False,
+) -> Select[Any]:
+    """`statement` ordered by `keys` (the last one unique, usually the id), from just after
+    `cursor`, `limit + 1` rows: a page and a look past its end, for `cut`."""
+    if cursor:
+        statement = statement.where(_after(keys, _decode(cursor, keys), descending))
+    order = [k.column.desc() if descending else k.column.asc() for k in keys]
+    return statement.order_by(*order).limit(limit + 1)
+
+
 def keyset_page(
     session: Session,
     statement: Select[Any],
@@ -174,17 +190,14 @@ def keyset_page(
     ORM objects, or with `plain=True` the rows of a statement of columns as plain dicts. Those
     cost a fraction of building objects (for pages nothing is written back to), and a dict is
     what the compiled dump reads fastest (a Row it hands to marshmallow, which reads by key)."""
-    if cursor:
-        statement = statement.where(_after(keys, _decode(cursor, keys), descending))
-    order = [k.column.desc() if descending else k.column.asc() for k in keys]
-    ordered = statement.order_by(*order).limit(limit + 1)
+    ordered = keyset_statement(statement, keys, limit=limit, cursor=cursor, descending=descending)
     items: list[Any] = (
         plain_rows(session, ordered) if plain else list(session.execute(ordered).scalars().unique())
     )
-    return _cut(items, keys, limit)
+    return cut(items, keys, limit)
 
 
-def _cut(items: list[T], keys: Sequence[SortKey], limit: int) -> Page[T]:
+def cut(items: list[T], keys: Sequence[SortKey], limit: int) -> Page[T]:
     """The page of `limit` rows out of the `limit + 1` read, and the cursor after it when
     there are more."""
     if len(items) <= limit:
@@ -245,7 +258,7 @@ class GroupedList:
         if cursor:
             values = _decode(cursor, self.keys)
             params.update({f"{AFTER}{i}": value for i, value in enumerate(values)})
-        return _cut(plain_rows(session, statement, params), self.keys, limit)
+        return cut(plain_rows(session, statement, params), self.keys, limit)
 
     def _build(self, dialect: str, role: Any, filters: tuple[str, ...], after: bool) -> Select[Any]:
         conditions = [self.filters[name] for name in filters]

@@ -70,12 +70,19 @@ def checkin_of(checkin: MoodCheckIn) -> CheckIn:
     return CheckIn(**columns_of(checkin), scores=scores_of(checkin.scores))
 
 
-def checkins_of_rows(
-    rows: Sequence[Mapping[str, Any]], scores: Iterable[Sequence[Any]]
-) -> list[CheckIn]:
-    """The read models of plain check-in rows (every column, by name) and of the
-    `(checkin_id, instrument, total, band, extra)` rows of their scores, in instrument order."""
-    by_checkin: dict[uuid.UUID, Scores] = {row["id"]: {} for row in rows}
-    for checkin_id, code, total, band, extra in scores:
-        by_checkin[checkin_id][code] = score_result(total, band, extra)
-    return [CheckIn(**row, scores=by_checkin[row["id"]]) for row in rows]
+def checkins_of_joined_rows(names: Sequence[str], rows: Iterable[Sequence[Any]]) -> list[CheckIn]:
+    """The read models of the rows of check-ins joined to their scores (`names`: the
+    check-ins' columns, which come first in each row, then the score's instrument, total, band
+    and extra, all None for a check-in without scores). A check-in's rows come together, its
+    scores in instrument order."""
+    width, id_at = len(names), names.index("id")
+    checkins: list[CheckIn] = []
+    last: CheckIn | None = None
+    for row in rows:
+        if last is None or row[id_at] != last.id:
+            last = CheckIn(**dict(zip(names, row[:width], strict=True)), scores={})
+            checkins.append(last)
+        code, total, band, extra = row[width:]
+        if code is not None:
+            last.scores[code] = score_result(total, band, extra)
+    return checkins

@@ -63,8 +63,7 @@ def submit_checkin(body: dict[str, Any]) -> Any:
 def list_checkins(query: dict[str, Any], patient_id: uuid.UUID) -> Any:
     """A patient's check-ins, newest first; filters `from`, `to`, `instrument`,
     `updated_since`."""
-    visible = require_visible_patient(db.session, me(), patient_id)
-    return service.list_checkins(db.session, visible, **query)
+    return service.list_checkins(db.session, me(), patient_id, **query)
 
 
 @blp.get("/checkins/<uuid:checkin_id>")

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import bindparam, select
+from sqlalchemy import Select, desc, select
 from sqlalchemy.orm import Session
 
 from telehealth.accounts.models import User
@@ -18,17 +19,17 @@ from telehealth.checkins.models import InstrumentScore, MoodCheckIn
 from telehealth.checkins.read import (
     CheckIn,
     SubmittedCheckIn,
-    checkins_of_rows,
+    checkins_of_joined_rows,
     columns_of,
     scores_of,
 )
-from telehealth.db import new_id, plain_rows, table_of, utcnow
+from telehealth.db import new_id, table_of, utcnow
 from telehealth.errors import NotFound, UnprocessableEntity
 from telehealth.instruments.definitions import INSTRUMENTS, PHQ9_SELF_HARM_ITEM
 from telehealth.outbound.events import Event
 from telehealth.outbound.models import EventType
-from telehealth.pagination import Page, SortKey, keyset_page
-from telehealth.patients.service import visible_patient_ids
+from telehealth.pagination import Page, SortKey, cut, keyset_statement
+from telehealth.patients.service import require_visible_patient, visible_patient_ids
 from telehealth.sessions.models import TreatmentSession
 
 CHECKIN_SOURCE = AlertSource.CHECKIN
@@ -39,18 +40,31 @@ INSERT_SCORE = table_of(InstrumentScore).insert()
 #: Check-ins read as plain rows: every column.
 CHECKIN_COLUMNS = select(*table_of(MoodCheckIn).c)
 
-#: The results of the scores of a page of check-ins, built once.
-PAGE_SCORES = (
-    select(
-        InstrumentScore.checkin_id,
-        InstrumentScore.instrument,
-        InstrumentScore.total,
-        InstrumentScore.band,
-        InstrumentScore.extra,
-    )
-    .where(InstrumentScore.checkin_id.in_(bindparam("checkin_ids", expanding=True)))
-    .order_by(InstrumentScore.checkin_id, InstrumentScore.instrument)
+#: A check-in's scores as the read model takes them, after the check-in's columns.
+SCORE_RESULTS = tuple(
+    table_of(InstrumentScore).c[name] for name in ("instrument", "total", "band", "extra")
 )
+
+
+def _with_their_scores(checkins: Select[Any], order: Sequence[Any] = ()) -> Select[Any]:
+    """The rows of `checkins` (a statement of their columns, ordered and limited as it likes)
+    joined to their scores: one row per score, a check-in without scores once, in `order`
+    (named by the check-ins' columns) and then by instrument."""
+    page = checkins.subquery()
+    scores = table_of(InstrumentScore)
+    return (
+        select(page, *SCORE_RESULTS)
+        .outerjoin(scores, scores.c.checkin_id == page.c.id)
+        .order_by(*(ordering(page.c[name]) for name, ordering in order), scores.c.instrument)
+    )
+
+
+def _read(session: Session, statement: Select[Any]) -> list[CheckIn]:
+    """The check-ins of a statement from `_with_their_scores`, in one round trip."""
+    result = session.connection().execute(statement)
+    names = list(result.keys())[: -len(SCORE_RESULTS)]
+    # `all()` takes the rows from the driver in one call; iterating fetches them one by one.
+    return checkins_of_joined_rows(names, result.all())
 
 
 def submit(session: Session, patient: User, data: dict[str, Any]) -> SubmittedCheckIn:
@@ -190,19 +204,28 @@ def _deteriorations(session: Session, checkin: MoodCheckIn, totals: dict[str, in
 
 def get_checkin(session: Session, actor: User, checkin_id: uuid.UUID) -> CheckIn:
     """A check-in of a patient the actor may see; 404 otherwise."""
-    rows = plain_rows(
+    found = _read(
         session,
-        CHECKIN_COLUMNS.where(
-            MoodCheckIn.id == checkin_id, MoodCheckIn.patient_id.in_(visible_patient_ids(actor))
+        _with_their_scores(
+            CHECKIN_COLUMNS.where(
+                MoodCheckIn.id == checkin_id,
+                MoodCheckIn.patient_id.in_(visible_patient_ids(actor)),
+            )
         ),
     )
-    if not rows:
+    if not found:
         raise NotFound("No such check-in.")
-    return _with_scores(session, rows)[0]
+    return found[0]
+
+
+#: A page of check-ins: newest first.
+PAGE_KEYS = (SortKey(MoodCheckIn.recorded_at, "recorded_at"), SortKey(MoodCheckIn.id, "id"))
+PAGE_ORDER = (("recorded_at", desc), ("id", desc))
 
 
 def list_checkins(
     session: Session,
+    actor: User,
     patient_id: uuid.UUID,
     *,
     limit: int,
@@ -212,8 +235,16 @@ def list_checkins(
     instrument: str | None = None,
     updated_since: datetime | None = None,
 ) -> Page[CheckIn]:
-    """A visible patient's check-ins (see `patients.service.get_patient`), newest first."""
-    statement = CHECKIN_COLUMNS.where(MoodCheckIn.patient_id == patient_id)
+    """A page of a patient's check-ins, newest first, with their scores; 404 unless `actor`
+    may see the patient.
+
+    One statement reads the page and its scores, and holds the visibility rule itself; only
+    an empty page asks again, to tell a patient with nothing to show from one the caller may
+    not see."""
+    statement = CHECKIN_COLUMNS.where(
+        MoodCheckIn.patient_id == patient_id,
+        MoodCheckIn.patient_id.in_(visible_patient_ids(actor)),
+    )
     if from_ is not None:
         statement = statement.where(MoodCheckIn.recorded_at >= from_)
     if to is not None:
@@ -229,24 +260,8 @@ def list_checkins(
             )
             .exists()
         )
-    page = keyset_page(
-        session,
-        statement,
-        [SortKey(MoodCheckIn.recorded_at, "recorded_at"), SortKey(MoodCheckIn.id, "id")],
-        limit=limit,
-        cursor=cursor,
-        descending=True,
-        plain=True,
-    )
-    return Page(_with_scores(session, page.items), page.next_cursor)
-
-
-def _with_scores(session: Session, rows: list[dict[str, Any]]) -> list[CheckIn]:
-    """Check-ins read as plain rows, with their scores read in one more plain query: fifty
-    check-ins and a hundred scores as ORM objects would cost more than the rest of a list."""
-    if not rows:
-        return []
-    scores = session.connection().execute(PAGE_SCORES, {"checkin_ids": [row["id"] for row in rows]})
-    # `all()` takes the rows from the driver in one call; iterating the result fetches them one
-    # at a time, which cost what reading the driver's cursor directly used to save.
-    return checkins_of_rows(rows, scores.all())
+    page = keyset_statement(statement, PAGE_KEYS, limit=limit, cursor=cursor, descending=True)
+    checkins = _read(session, _with_their_scores(page, PAGE_ORDER))
+    if not checkins:
+        require_visible_patient(session, actor, patient_id)
+    return cut(checkins, PAGE_KEYS, limit)

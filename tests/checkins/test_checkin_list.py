@@ -69,6 +69,53 @@ def test_items_carry_times_in_utc_and_their_scores(client, world):
     assert "alerts" not in item
 
 
+def test_a_page_counts_check_ins_not_scores_and_keeps_each_ones_scores(client, world):
+    # The page and its scores are one joined statement: a check-in with three scores is three
+    # rows of it, yet one item, and the page size counts items.
+    three = {"PHQ-9": PHQ9_MILD, "GAD-7": GAD7_MILD, "PCL-5": PCL5_LOW}
+    made = [
+        submit_at(client, world.patient, hours, instruments=answers)
+        for hours, answers in ((1, three), (2, None), (3, {"GAD-7": GAD7_MILD}), (4, three))
+    ]
+
+    pages = [list_page(client, world.patient, world.patient.id, limit=2)]
+    pages.append(
+        list_page(client, world.patient, world.patient.id, limit=2, cursor=pages[0]["next_cursor"])
+    )
+
+    assert [len(page["items"]) for page in pages] == [2, 2]
+    assert pages[1]["next_cursor"] is None
+    listed = [item for page in pages for item in page["items"]]
+    assert [item["id"] for item in listed] == [checkin["id"] for checkin in made]
+    assert [sorted(item["scores"]) for item in listed] == [
+        ["GAD-7", "PCL-5", "PHQ-9"],
+        [],
+        ["GAD-7"],
+        ["GAD-7", "PCL-5", "PHQ-9"],
+    ]
+    assert [item["scores"] for item in listed] == [checkin["scores"] for checkin in made]
+
+
+def test_a_page_past_the_end_of_a_visible_list_is_empty_not_missing(client, world):
+    # An empty page is the one case that asks again whether the caller may see the patient.
+    since = (NOW - timedelta(hours=1.5)).isoformat()
+    newest = submit_at(client, world.patient, 1)
+    submit_at(client, world.patient, 2)
+    first = list_page(client, world.patient, world.patient.id, limit=1)
+
+    beyond = list_page(
+        client,
+        world.patient,
+        world.patient.id,
+        limit=1,
+        cursor=first["next_cursor"],
+        **{"from": since},
+    )
+
+    assert [item["id"] for item in first["items"]] == [newest["id"]]
+    assert beyond == {"items": [], "next_cursor": None}
+
+
 def test_an_empty_list(client, world):
     assert list_page(client, world.clinician, world.patient.id) == {
         "items": [],

@@ -551,9 +551,9 @@ LIST_BUDGETS: dict[str, ListCase] = {
     # auth 1 + the session (get_session) 1 + its transitions (selectin) 1 + notes page 1
     # + adverse events (selectin) 1 + amendments (selectin) 1.
     f"{API}/sessions/<uuid:session_id>/notes": ListCase("clinician", seed_notes, audited(6)),
-    # auth 1 + may the caller see the patient (SELECT patients.id) 1 + check-ins page 1
-    # + scores (selectin) 1.
-    f"{P}/checkins": ListCase("clinician", seed_patient_checkins, audited(4)),
+    # auth 1 + the check-ins page joined to its scores, the care-team rule in its WHERE 1
+    # (an empty page asks once more whether the caller may see the patient).
+    f"{P}/checkins": ListCase("clinician", seed_patient_checkins, audited(2)),
     # auth 1 + overdue-checkpoint sweep, recent sessions 1 (none here, so it stops)
     # + alerts page 1.
     f"{API}/alerts": ListCase("clinician", seed_alerts, audited(3)),
@@ -822,8 +822,8 @@ ROUTE_BUDGETS: dict[str, RouteCase] = {
     ),
     # auth 1 + claim the key (taken) 1 + the first answer (SELECT) 1.
     "POST /checkins (replayed Idempotency-Key)": RouteCase(resubmit, 201, audited(3)),
-    # auth 1 + the check-in (care-team scoped) 1 + its scores (selectin) 1.
-    "GET /checkins/{id}": RouteCase(read_checkin, 200, audited(3)),
+    # auth 1 + the check-in (care-team scoped) joined to its scores 1.
+    "GET /checkins/{id}": RouteCase(read_checkin, 200, audited(2)),
     # auth 1 + may the caller see the patient 1 + first session start 1 + every score of the
     # patient, all instruments, in order 1 (baseline, latest and series computed from it).
     "GET /patients/{id}/outcomes": RouteCase(read_outcomes, 200, audited(4)),
