@@ -160,22 +160,6 @@ def _after(keys: Sequence[SortKey], values: Sequence[Any], descending: bool) -> 
     return or_(*clauses)
 
 
-def keyset_statement(
-    statement: Select[Any],
-    keys: Sequence[SortKey],
-    *,
-    limit: int,
-    cursor: str | None = None,
-    descending: bool = False,
-) -> Select[Any]:
-    """`statement` ordered by `keys` (the last one unique, usually the id), from just after
-    `cursor`, `limit + 1` rows: a page and a look past its end, for `cut`."""
-    if cursor:
-        statement = statement.where(_after(keys, _decode(cursor, keys), descending))
-    order = [k.column.desc() if descending else k.column.asc() for k in keys]
-    return statement.order_by(*order).limit(limit + 1)
-
-
 def keyset_page(
     session: Session,
     statement: Select[Any],
@@ -190,7 +174,10 @@ def keyset_page(
     ORM objects, or with `plain=True` the rows of a statement of columns as plain dicts. Those
     cost a fraction of building objects (for pages nothing is written back to), and a dict is
     what the compiled dump reads fastest (a Row it hands to marshmallow, which reads by key)."""
-    ordered = keyset_statement(statement, keys, limit=limit, cursor=cursor, descending=descending)
+    if cursor:
+        statement = statement.where(_after(keys, _decode(cursor, keys), descending))
+    order = [k.column.desc() if descending else k.column.asc() for k in keys]
+    ordered = statement.order_by(*order).limit(limit + 1)
     items: list[Any] = (
         plain_rows(session, ordered) if plain else list(session.execute(ordered).scalars().unique())
     )
@@ -206,8 +193,30 @@ def cut(items: list[T], keys: Sequence[SortKey], limit: int) -> Page[T]:
     return Page(items, _encode([key.value_of(items[-1]) for key in keys]))
 
 
-#: The bound parameters of a grouped list's statements besides its filters (named after them).
+#: The bound parameters of a page statement built once, besides its filters (named after
+#: them): the caller, the rows to read and the cursor's values.
 ACTOR, PAGE_SIZE, AFTER = "actor_id", "page_size", "after_"
+
+
+def bound_page(
+    statement: Select[Any], keys: Sequence[SortKey], *, after: bool, descending: bool = False
+) -> Select[Any]:
+    """`statement` ordered by `keys` (the last one unique), `PAGE_SIZE` rows, and with `after`
+    only those after a cursor: a page statement to build once and run with `page_params`."""
+    if after:
+        values: list[Any] = [bindparam(f"{AFTER}{i}") for i in range(len(keys))]
+        statement = statement.where(_after(keys, values, descending))
+    order = [k.column.desc() if descending else k.column.asc() for k in keys]
+    return statement.order_by(*order).limit(bindparam(PAGE_SIZE))
+
+
+def page_params(keys: Sequence[SortKey], limit: int, cursor: str | None) -> dict[str, Any]:
+    """The page size and cursor values a `bound_page` statement takes: `limit + 1` rows, the
+    page and a look past its end, for `cut`."""
+    params: dict[str, Any] = {PAGE_SIZE: limit + 1}
+    if cursor:
+        params.update({f"{AFTER}{i}": value for i, value in enumerate(_decode(cursor, keys))})
+    return params
 
 
 @dataclass(frozen=True, eq=False)
@@ -254,10 +263,7 @@ class GroupedList:
         statement = self._built.get(shape)
         if statement is None:  # two threads may both build it: the same statement either way
             statement = self._built[shape] = self._build(*shape)
-        params = {**used, ACTOR: actor_id, PAGE_SIZE: limit + 1}
-        if cursor:
-            values = _decode(cursor, self.keys)
-            params.update({f"{AFTER}{i}": value for i, value in enumerate(values)})
+        params = {**used, ACTOR: actor_id, **page_params(self.keys, limit, cursor)}
         return cut(plain_rows(session, statement, params), self.keys, limit)
 
     def _build(self, dialect: str, role: Any, filters: tuple[str, ...], after: bool) -> Select[Any]:

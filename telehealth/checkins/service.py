@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Select, desc, select
+from sqlalchemy import Select, bindparam, desc, select
 from sqlalchemy.orm import Session
 
-from telehealth.accounts.models import User
+from telehealth.accounts.models import Role, User
 from telehealth.alerts.models import AlertKind, AlertSource, SafetyAlert
 from telehealth.alerts.service import raise_alerts, triggers
 from telehealth.checkins import outcomes
@@ -28,8 +29,8 @@ from telehealth.errors import NotFound, UnprocessableEntity
 from telehealth.instruments.definitions import INSTRUMENTS, PHQ9_SELF_HARM_ITEM
 from telehealth.outbound.events import Event
 from telehealth.outbound.models import EventType
-from telehealth.pagination import Page, SortKey, cut, keyset_statement
-from telehealth.patients.service import require_visible_patient, visible_patient_ids
+from telehealth.pagination import ACTOR, Page, SortKey, bound_page, cut, page_params
+from telehealth.patients.service import require_visible_patient, visible_patient_ids_of
 from telehealth.sessions.models import TreatmentSession
 
 CHECKIN_SOURCE = AlertSource.CHECKIN
@@ -59,9 +60,9 @@ def _with_their_scores(checkins: Select[Any], order: Sequence[Any] = ()) -> Sele
     )
 
 
-def _read(session: Session, statement: Select[Any]) -> list[CheckIn]:
+def _read(session: Session, statement: Select[Any], params: dict[str, Any]) -> list[CheckIn]:
     """The check-ins of a statement from `_with_their_scores`, in one round trip."""
-    result = session.connection().execute(statement)
+    result = session.connection().execute(statement, params)
     names = list(result.keys())[: -len(SCORE_RESULTS)]
     # `all()` takes the rows from the driver in one call; iterating fetches them one by one.
     return checkins_of_joined_rows(names, result.all())
@@ -204,23 +205,10 @@ def _deteriorations(session: Session, checkin: MoodCheckIn, totals: dict[str, in
 
 def get_checkin(session: Session, actor: User, checkin_id: uuid.UUID) -> CheckIn:
     """A check-in of a patient the actor may see; 404 otherwise."""
-    found = _read(
-        session,
-        _with_their_scores(
-            CHECKIN_COLUMNS.where(
-                MoodCheckIn.id == checkin_id,
-                MoodCheckIn.patient_id.in_(visible_patient_ids(actor)),
-            )
-        ),
-    )
+    found = _read(session, ONE_CHECKIN[actor.role], {"checkin_id": checkin_id, ACTOR: actor.id})
     if not found:
         raise NotFound("No such check-in.")
     return found[0]
-
-
-#: A page of check-ins: newest first.
-PAGE_KEYS = (SortKey(MoodCheckIn.recorded_at, "recorded_at"), SortKey(MoodCheckIn.id, "id"))
-PAGE_ORDER = (("recorded_at", desc), ("id", desc))
 
 
 def list_checkins(
@@ -230,38 +218,65 @@ def list_checkins(
     *,
     limit: int,
     cursor: str | None = None,
-    from_: datetime | None = None,
-    to: datetime | None = None,
-    instrument: str | None = None,
-    updated_since: datetime | None = None,
+    **filters: Any,
 ) -> Page[CheckIn]:
     """A page of a patient's check-ins, newest first, with their scores; 404 unless `actor`
-    may see the patient.
+    may see the patient. `filters`: `from_`, `to`, `updated_since`, `instrument` (None: not
+    filtered).
 
     One statement reads the page and its scores, and holds the visibility rule itself; only
     an empty page asks again, to tell a patient with nothing to show from one the caller may
     not see."""
-    statement = CHECKIN_COLUMNS.where(
-        MoodCheckIn.patient_id == patient_id,
-        MoodCheckIn.patient_id.in_(visible_patient_ids(actor)),
-    )
-    if from_ is not None:
-        statement = statement.where(MoodCheckIn.recorded_at >= from_)
-    if to is not None:
-        statement = statement.where(MoodCheckIn.recorded_at < to)
-    if updated_since is not None:
-        statement = statement.where(MoodCheckIn.updated_at >= updated_since)
-    if instrument is not None:
-        statement = statement.where(
-            select(InstrumentScore.id)
-            .where(
-                InstrumentScore.checkin_id == MoodCheckIn.id,
-                InstrumentScore.instrument == instrument,
-            )
-            .exists()
-        )
-    page = keyset_statement(statement, PAGE_KEYS, limit=limit, cursor=cursor, descending=True)
-    checkins = _read(session, _with_their_scores(page, PAGE_ORDER))
+    used = {name: value for name, value in filters.items() if value is not None}
+    statement = _page_statement(actor.role, frozenset(used), bool(cursor))
+    params = {**used, "patient_id": patient_id, ACTOR: actor.id}
+    checkins = _read(session, statement, {**params, **page_params(PAGE_KEYS, limit, cursor)})
     if not checkins:
         require_visible_patient(session, actor, patient_id)
     return cut(checkins, PAGE_KEYS, limit)
+
+
+#: A page of check-ins: newest first.
+PAGE_KEYS = (SortKey(MoodCheckIn.recorded_at, "recorded_at"), SortKey(MoodCheckIn.id, "id"))
+#: The list's filters, each a condition on a bound parameter of its own name.
+FILTERS = {
+    "from_": MoodCheckIn.recorded_at >= bindparam("from_"),
+    "to": MoodCheckIn.recorded_at < bindparam("to"),
+    "updated_since": MoodCheckIn.updated_at >= bindparam("updated_since"),
+    "instrument": select(InstrumentScore.id)
+    .where(
+        InstrumentScore.checkin_id == MoodCheckIn.id,
+        InstrumentScore.instrument == bindparam("instrument"),
+    )
+    .exists(),
+}
+
+
+@functools.cache
+def _page_statement(role: Role, filters: frozenset[str], after: bool) -> Select[Any]:
+    """The list's statement for a caller of `role`, the filters used and a first page or not,
+    built once: building it cost more CPU than running it. Every value is bound: the patient,
+    the caller (`ACTOR`), each filter by its name, the page size and the cursor."""
+    page = bound_page(
+        CHECKIN_COLUMNS.where(
+            MoodCheckIn.patient_id == bindparam("patient_id"),
+            MoodCheckIn.patient_id.in_(visible_patient_ids_of(role)),
+            *(FILTERS[name] for name in sorted(filters)),
+        ),
+        PAGE_KEYS,
+        after=after,
+        descending=True,
+    )
+    return _with_their_scores(page, (("recorded_at", desc), ("id", desc)))
+
+
+#: One check-in, for a caller of each role (the caller bound as `ACTOR`).
+ONE_CHECKIN = {
+    role: _with_their_scores(
+        CHECKIN_COLUMNS.where(
+            MoodCheckIn.id == bindparam("checkin_id"),
+            MoodCheckIn.patient_id.in_(visible_patient_ids_of(role)),
+        )
+    )
+    for role in Role
+}
