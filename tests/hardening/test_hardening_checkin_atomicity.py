@@ -7,7 +7,7 @@ item 9 is answered 2:
 1. the idempotency key is claimed (an INSERT under a unique constraint, `_claim`);
 2. the check-in row is inserted;
 3. the instrument score rows are inserted (two here: PHQ-9 and GAD-7);
-4. the suicidal-ideation alert is inserted (`raise_alert`);
+4. the suicidal-ideation alert is inserted, and with it the outbox events (`raise_alerts`);
 5. the idempotency record is updated with the response (flushed at the request boundary);
 6. the audit event is appended to the chain (at the boundary, `chain.append`), and its row is
    inserted when the boundary commits;
@@ -188,7 +188,7 @@ def inject(step: str, fault: Fault, monkeypatch, listeners: Listeners) -> None:
     elif step == "score-rows":
         listeners.after_statement("INSERT INTO instrument_scores", fault)  # both, one statement
     elif step == "alert":
-        _after_call(monkeypatch, checkins, "raise_alert", fault)
+        _after_call(monkeypatch, checkins, "raise_alerts", fault)
     elif step == "idempotency-update":
         listeners.after_statement("UPDATE idempotency_records", fault)
     elif step == "audit-append":
