@@ -16,9 +16,12 @@ from sqlalchemy import Select, Uuid, bindparam, func, or_, select
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 
+from telehealth.accounts.models import Role, User
 from telehealth.checkins.models import InstrumentScore
 from telehealth.db import UTCTimestamp, utcnow
 from telehealth.instruments.definitions import INSTRUMENTS, Instrument
+from telehealth.pagination import ACTOR
+from telehealth.patients.service import require_visible_patient, visible_patient_ids_of
 from telehealth.sessions.models import SessionStatus, TreatmentSession
 
 #: Totals must rise by this much over baseline to count as deterioration (PHQ-9 MCID ~5).
@@ -164,8 +167,52 @@ def outcomes(session: Session, patient_id: uuid.UUID) -> dict[str, dict[str, Any
     patient's totals in index order (the series is the chart, so it is read whole anyway)."""
     bound = {"patient_id": patient_id, "now": utcnow()}
     first_start = session.scalar(FIRST_SESSION_START, bound)
-    series = series_by_instrument(session, bound)
+    return _judged(series_by_instrument(session, bound), first_start)
+
+
+def visible_outcomes(session: Session, actor: User, patient_id: uuid.UUID) -> dict[str, Any]:
+    """`outcomes` of a patient `actor` may see, 404 otherwise, in one statement: the series,
+    the first session's start beside each instrument's row, and the visibility rule in its
+    WHERE. Only a patient without scores asks again, to tell one with nothing to show from
+    one the caller may not see."""
+    dialect = session.get_bind().dialect.name
+    rows = session.execute(
+        VISIBLE_SERIES[dialect, actor.role],
+        {"patient_id": patient_id, "now": utcnow(), ACTOR: actor.id},
+    ).all()
+    if not rows:
+        require_visible_patient(session, actor, patient_id)
+        return _judged({code: [] for code in INSTRUMENTS}, None)
+    series: dict[str, list[Point]] = {code: [] for code in INSTRUMENTS}
+    if dialect == "postgresql":
+        for code, times, totals, _first_start in rows:
+            series[code] = list(zip(times, totals, strict=True))
+    else:
+        for code, recorded_at, total, _first_start in rows:
+            series[code].append((recorded_at, total))
+    return _judged(series, rows[0][-1])
+
+
+def _judged(
+    series: dict[str, list[Point]], first_start: datetime | None
+) -> dict[str, dict[str, Any]]:
     return {
         code: outcome(instrument, series[code], first_start)
         for code, instrument in INSTRUMENTS.items()
     }
+
+
+def _visible_series(statement: Select[*tuple[Any, ...]], role: Role) -> Select[Any]:
+    """A series statement of the patients a caller of `role` may see (the caller bound as
+    `ACTOR`), with the first session's start as a last column."""
+    return statement.add_columns(FIRST_SESSION_START.scalar_subquery()).where(
+        InstrumentScore.patient_id.in_(visible_patient_ids_of(role))
+    )
+
+
+#: Per database and role, built once: every read of outcomes runs one.
+VISIBLE_SERIES = {
+    (dialect, role): _visible_series(statement, role)
+    for dialect, statement in (("postgresql", SERIES_ARRAYS), ("sqlite", SERIES))
+    for role in Role
+}

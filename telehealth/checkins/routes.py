@@ -22,7 +22,6 @@ from telehealth.checkins.schemas import (
 )
 from telehealth.extensions import db
 from telehealth.idempotency import idempotent
-from telehealth.patients.service import require_visible_patient
 
 blp = Blueprint("checkins", __name__, url_prefix="/api/v1", description="Mood check-ins")
 
@@ -85,5 +84,4 @@ def get_checkin(checkin_id: uuid.UUID) -> Any:
 def patient_outcomes(patient_id: uuid.UUID) -> Any:
     """Per instrument: baseline, latest, change, response (a 50% drop), remission (under 5 for
     PHQ-9 and GAD-7), deterioration (5 points up) and the series for a chart."""
-    visible = require_visible_patient(db.session, me(), patient_id)
-    return outcomes.outcomes(db.session, visible)
+    return outcomes.visible_outcomes(db.session, me(), patient_id)

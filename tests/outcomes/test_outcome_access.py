@@ -89,3 +89,20 @@ def test_outcomes_are_the_patients_own(client, world):
     assert (mine["baseline"], mine["latest"], len(mine["series"])) == (20, 20, 1)
     assert (theirs["baseline"], theirs["latest"], len(theirs["series"])) == (2, 24, 2)
     assert theirs["deterioration"] is True
+
+
+def test_a_visible_patient_without_scores_has_empty_outcomes_not_a_404(client, world):
+    # Outcomes are one statement with the visibility rule in it; only a patient without scores
+    # asks again, and a visible one gets every instrument, empty.
+    body = read_outcomes(client, world.clinician, world.patient)
+
+    assert set(body) == {"PHQ-9", "GAD-7", "PCL-5"}
+    assert all(outcome["baseline"] is None for outcome in body.values())
+    assert all(outcome["series"] == [] for outcome in body.values())
+
+
+def test_a_hidden_patient_without_scores_is_not_found_either(client, world):
+    hidden = not_found_body(client, world.other_clinician, world.patient.id)
+    missing = not_found_body(client, world.other_clinician, str(uuid.uuid4()))
+
+    assert hidden == missing

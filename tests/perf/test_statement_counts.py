@@ -824,9 +824,10 @@ ROUTE_BUDGETS: dict[str, RouteCase] = {
     "POST /checkins (replayed Idempotency-Key)": RouteCase(resubmit, 201, audited(3)),
     # auth 1 + the check-in (care-team scoped) joined to its scores 1.
     "GET /checkins/{id}": RouteCase(read_checkin, 200, audited(2)),
-    # auth 1 + may the caller see the patient 1 + first session start 1 + every score of the
-    # patient, all instruments, in order 1 (baseline, latest and series computed from it).
-    "GET /patients/{id}/outcomes": RouteCase(read_outcomes, 200, audited(4)),
+    # auth 1 + every score of the patient, all instruments, in order, with the first session's
+    # start beside them and the care-team rule in the WHERE 1 (baseline, latest and series
+    # computed from it; a patient without scores asks once more whether the caller may see them).
+    "GET /patients/{id}/outcomes": RouteCase(read_outcomes, 200, audited(2)),
     # auth 1 + the patient 1 + its care team 1.
     "GET /patients/{id}": RouteCase(read_patient, 200, audited(3)),
     # auth 1 + the patient, locked (care-team scoped) 1 + its care team (selectin) 1
