@@ -31,14 +31,11 @@ SWEEP_BATCH = 500
 SWEEP_GRACE = timedelta(seconds=30)
 
 
-def run_checks() -> None:
+def run_checks(sweep: Callable[[Session], object]) -> None:
+    """Every periodic check, each in a transaction of its own, a failure logged and left to
+    the next tick. `sweep` hands the work found due (`due_work`) to the queue, whose tasks
+    (`telehealth.worker.tasks`) are what runs the checks."""
     from telehealth.worker.reminders import send_session_reminders
-    from telehealth.worker.tasks import deliver, dispatch, enqueue
-
-    def sweep(session: Session) -> None:
-        events, deliveries = due_work(session)
-        enqueue(dispatch, *events)
-        enqueue(deliver, *deliveries)
 
     def check_in_schedules(session: Session) -> None:
         from telehealth.schedules.tick import run_schedules

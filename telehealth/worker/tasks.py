@@ -24,6 +24,7 @@ from telehealth.extensions import db
 from telehealth.outbound import delivery
 from telehealth.outbound.dispatch import fan_out
 from telehealth.outbound.events import RESEND, WRITTEN
+from telehealth.worker.checks import due_work, run_checks
 from telehealth.worker.queue import claim_slot, huey
 
 log = logging.getLogger(__name__)
@@ -121,6 +122,12 @@ def tick() -> None:
     slot = int(time.time() // every)
     if not claim_slot("tick", slot):
         return
-    from telehealth.worker.checks import run_checks
+    run_checks(sweep)
 
-    run_checks()
+
+def sweep(session: Session) -> None:
+    """Queue the events and deliveries that are due but that no worker holds (a queue that
+    lost them, or never got them)."""
+    events, deliveries = due_work(session)
+    enqueue(dispatch, *events)
+    enqueue(deliver, *deliveries)
