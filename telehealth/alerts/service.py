@@ -93,11 +93,9 @@ INSERT_ONCE_RETURNING = {
 def raise_alert(session: Session, trigger: Trigger) -> SafetyAlert:
     """The trigger's alert: the row the INSERT made (announced to the care team), or, when
     another request's row won, that row."""
-    dialect = session.get_bind().dialect.name
-    created = session.scalars(INSERT_ONCE_RETURNING[dialect], [trigger.row()]).one_or_none()
-    if created is not None:
-        emit_all(session, raised_events(session, [created]))
-        return created
+    created = raise_alerts(session, [trigger])
+    if created:
+        return created[0]
     return session.scalars(
         select(SafetyAlert).where(
             SafetyAlert.source_type == trigger.source_type,

@@ -152,12 +152,20 @@ def outcome(
 
 def series_by_instrument(session: Session, bound: dict[str, Any]) -> dict[str, list[Point]]:
     """Every instrument's (recorded_at, total) points, oldest first (empty where none)."""
+    dialect = session.get_bind().dialect.name
+    statement = SERIES_ARRAYS if dialect == "postgresql" else SERIES
+    return _series_of(dialect, session.execute(statement, bound))
+
+
+def _series_of(dialect: str, rows: Iterable[Sequence[Any]]) -> dict[str, list[Point]]:
+    """The series of the rows of `SERIES_ARRAYS` (PostgreSQL) or `SERIES` (SQLite), whatever
+    columns follow theirs."""
     series: dict[str, list[Point]] = {code: [] for code in INSTRUMENTS}
-    if session.get_bind().dialect.name == "postgresql":
-        for code, times, totals in session.execute(SERIES_ARRAYS, bound):
+    if dialect == "postgresql":
+        for code, times, totals, *_ in rows:
             series[code] = list(zip(times, totals, strict=True))
     else:
-        for code, recorded_at, total in session.execute(SERIES, bound):
+        for code, recorded_at, total, *_ in rows:
             series[code].append((recorded_at, total))
     return series
 
@@ -182,15 +190,7 @@ def visible_outcomes(session: Session, actor: User, patient_id: uuid.UUID) -> di
     ).all()
     if not rows:
         require_visible_patient(session, actor, patient_id)
-        return _judged({code: [] for code in INSTRUMENTS}, None)
-    series: dict[str, list[Point]] = {code: [] for code in INSTRUMENTS}
-    if dialect == "postgresql":
-        for code, times, totals, _first_start in rows:
-            series[code] = list(zip(times, totals, strict=True))
-    else:
-        for code, recorded_at, total, _first_start in rows:
-            series[code].append((recorded_at, total))
-    return _judged(series, rows[0][-1])
+    return _judged(_series_of(dialect, rows), rows[0][-1] if rows else None)
 
 
 def _judged(

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Select, bindparam, desc, select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session
 
 from telehealth.accounts.models import Role, User
@@ -47,16 +47,16 @@ SCORE_RESULTS = tuple(
 )
 
 
-def _with_their_scores(checkins: Select[Any], order: Sequence[Any] = ()) -> Select[Any]:
+def _with_their_scores(checkins: Select[Any], newest_first: Sequence[SortKey] = ()) -> Select[Any]:
     """The rows of `checkins` (a statement of their columns, ordered and limited as it likes)
-    joined to their scores: one row per score, a check-in without scores once, in `order`
-    (named by the check-ins' columns) and then by instrument."""
+    joined to their scores: one row per score, a check-in without scores once, newest first
+    by the keys `newest_first`, then by instrument."""
     page = checkins.subquery()
     scores = table_of(InstrumentScore)
     return (
         select(page, *SCORE_RESULTS)
         .outerjoin(scores, scores.c.checkin_id == page.c.id)
-        .order_by(*(ordering(page.c[name]) for name, ordering in order), scores.c.instrument)
+        .order_by(*(page.c[key.attribute].desc() for key in newest_first), scores.c.instrument)
     )
 
 
@@ -267,7 +267,7 @@ def _page_statement(role: Role, filters: frozenset[str], after: bool) -> Select[
         after=after,
         descending=True,
     )
-    return _with_their_scores(page, (("recorded_at", desc), ("id", desc)))
+    return _with_their_scores(page, PAGE_KEYS)
 
 
 #: One check-in, for a caller of each role (the caller bound as `ACTOR`).
